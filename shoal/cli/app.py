@@ -1,0 +1,34 @@
+"""`shoal` entry point: sub-commands are registered here; Shoal errors print with their fix."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+
+from shoal.cli import chat, models
+from shoal.errors import ShoalError
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="shoal",
+    help="Multi-agent workflows built from small specialized language models.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(models.app, name="models")
+app.command("chat")(chat.chat)
+
+
+def main() -> None:
+    """Run the CLI; a ShoalError prints as one clear message (exit 1), not a traceback."""
+    try:
+        app()
+    except ShoalError as exc:
+        err = Console(stderr=True, highlight=False)
+        err.print(f"[bold red]error:[/] {exc.message}")
+        if exc.fix:
+            err.print(f"[yellow]fix:[/] {exc.fix}")
+        sys.exit(1)

@@ -1,0 +1,83 @@
+"""Every error Shoal raises, in one tree.
+
+    ShoalError                      base: message + an optional `fix` telling the user what to do
+    ├── ConfigError                 bad settings, config file, model URI or pack name
+    └── ModelError                  anything that went wrong talking to a model
+        ├── ModelUnavailable        server not reachable, model not installed, GGUF will not load
+        │   └── PackError           a model pack cannot be installed, assembled or verified
+        ├── ContextLengthError      the prompt does not fit the model's context window
+        └── ModelResponseError      the backend answered with an error or a malformed response
+
+Errors never log; whoever catches them decides what to print. `str(error)` includes the fix.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ConfigError",
+    "ContextLengthError",
+    "ModelError",
+    "ModelResponseError",
+    "ModelUnavailable",
+    "PackError",
+    "ShoalError",
+]
+
+
+class ShoalError(Exception):
+    """Base of every Shoal error. `fix` says, in one sentence, how to make it go away."""
+
+    def __init__(self, message: str, *, fix: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.fix = fix
+
+    def __str__(self) -> str:
+        return f"{self.message}\n  fix: {self.fix}" if self.fix else self.message
+
+
+class ConfigError(ShoalError):
+    """Settings, a config file, a model URI or a pack name is invalid."""
+
+
+class ModelError(ShoalError):
+    """A model call failed. `model` names the model URI involved."""
+
+    def __init__(self, message: str, *, model: str, fix: str | None = None) -> None:
+        super().__init__(message, fix=fix)
+        self.model = model
+
+
+class ModelUnavailable(ModelError):
+    """The model cannot be reached or loaded: nothing was generated."""
+
+
+class PackError(ModelUnavailable):
+    """A model pack cannot be installed, assembled or verified."""
+
+
+class ContextLengthError(ModelError):
+    """The request needs more tokens than the model's context window holds."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        model: str,
+        prompt_tokens: int | None,
+        context_length: int | None,
+        fix: str | None = None,
+    ) -> None:
+        super().__init__(message, model=model, fix=fix)
+        self.prompt_tokens = prompt_tokens
+        self.context_length = context_length
+
+
+class ModelResponseError(ModelError):
+    """The backend answered, but with an error status or a response we cannot read."""
+
+    def __init__(
+        self, message: str, *, model: str, status_code: int | None = None, fix: str | None = None
+    ) -> None:
+        super().__init__(message, model=model, fix=fix)
+        self.status_code = status_code

@@ -1,0 +1,36 @@
+"""The model layer: one async seam (`ChatModel`), typed requests/responses, backends by URI."""
+
+from shoal.models.base import ChatModel, StreamingChatModel, stream_chat
+from shoal.models.fake import FakeChatModel, FunctionChatModel
+from shoal.models.registry import open_model, register_fake, unregister_fake
+from shoal.models.types import (
+    ChatOptions,
+    ChatRequest,
+    ChatResponse,
+    Message,
+    ModelInfo,
+    StreamChunk,
+    Tool,
+    ToolCall,
+    Usage,
+)
+
+__all__ = [
+    "ChatModel",
+    "ChatOptions",
+    "ChatRequest",
+    "ChatResponse",
+    "FakeChatModel",
+    "FunctionChatModel",
+    "Message",
+    "ModelInfo",
+    "StreamChunk",
+    "StreamingChatModel",
+    "Tool",
+    "ToolCall",
+    "Usage",
+    "open_model",
+    "register_fake",
+    "stream_chat",
+    "unregister_fake",
+]

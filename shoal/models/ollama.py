@@ -1,0 +1,233 @@
+"""Ollama backend (`ollama:<name>`): the official client, native /api/chat.
+
+The only module that imports `ollama`. `format` carries the output JSON schema, `options` always
+carries num_ctx (never left to the server's default), `keep_alive` is passed through. Every
+client error becomes a Shoal error with a fix. When no server answers but the local Ollama
+store has the model, calls go to a local model on the store's GGUF (`local_fallback`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import ollama
+
+from shoal.errors import ContextLengthError, ModelResponseError, ModelUnavailable
+from shoal.models.base import StreamingChatModel
+from shoal.models.ollama_store import find_ollama_gguf
+from shoal.models.types import (
+    ChatRequest,
+    ChatResponse,
+    Message,
+    ModelInfo,
+    StreamChunk,
+    ToolCall,
+    Usage,
+)
+
+__all__ = ["OllamaChatModel"]
+
+_NS = 1e9
+_CONNECT_ERRORS = (ConnectionError, httpx.ConnectError, httpx.ConnectTimeout)
+
+
+def _unreachable_cause(exc: ModelUnavailable) -> bool:
+    """True when the server could not be reached at all (not: it lacks the model)."""
+    return isinstance(exc.__cause__, _CONNECT_ERRORS)
+
+
+def _message_json(message: Message) -> dict[str, Any]:
+    out: dict[str, Any] = {"role": message.role, "content": message.content}
+    if message.tool_calls:
+        out["tool_calls"] = [
+            {"function": {"name": c.name, "arguments": c.arguments}} for c in message.tool_calls
+        ]
+    if message.role == "tool" and message.name:
+        out["tool_name"] = message.name
+    return out
+
+
+def _options_json(request: ChatRequest, default_num_ctx: int) -> dict[str, Any]:
+    o = request.options
+    options: dict[str, Any] = {"num_ctx": o.num_ctx or default_num_ctx}
+    for key, value in (("temperature", o.temperature), ("top_p", o.top_p), ("seed", o.seed),
+                       ("num_predict", o.max_tokens)):
+        if value is not None:
+            options[key] = value
+    if o.stop:
+        options["stop"] = list(o.stop)
+    return options
+
+
+def _usage(reply: ollama.ChatResponse, wall_seconds: float) -> Usage:
+    return Usage(
+        prompt_tokens=reply.prompt_eval_count or 0,
+        completion_tokens=reply.eval_count or 0,
+        load_seconds=(reply.load_duration or 0) / _NS,
+        prefill_seconds=(reply.prompt_eval_duration or 0) / _NS,
+        decode_seconds=(reply.eval_duration or 0) / _NS,
+        wall_seconds=wall_seconds,
+    )
+
+
+class OllamaChatModel:
+    """A model served by Ollama. No I/O until the first call."""
+
+    backend = "ollama"
+
+    def __init__(
+        self,
+        model: str,
+        *,
+        host: str,
+        num_ctx: int,
+        timeout: float,
+        local_fallback: Callable[[Path], StreamingChatModel] | None = None,
+        store: Path | None = None,
+    ) -> None:
+        """With `store` and `local_fallback`, a model found in the local Ollama store is run
+        by `local_fallback(gguf_path)` whenever no server answers."""
+        self.model = model
+        self.host = host
+        self.num_ctx = num_ctx
+        self.store = store
+        self._local_fallback = local_fallback
+        self._fallback: StreamingChatModel | None = None
+        self._client = ollama.AsyncClient(host=host, timeout=timeout)
+
+    @property
+    def name(self) -> str:
+        return f"ollama:{self.model}"
+
+    def _fallback_for(self, exc: ModelUnavailable) -> StreamingChatModel | None:
+        """The local model to use after `exc`, if the server is unreachable and the store
+        holds the model's GGUF."""
+        if not _unreachable_cause(exc) or self._local_fallback is None or self.store is None:
+            return None
+        if self._fallback is None:
+            gguf = find_ollama_gguf(self.store, self.model)
+            if gguf is None:
+                return None
+            self._fallback = self._local_fallback(gguf)
+        return self._fallback
+
+    def _kwargs(self, request: ChatRequest) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {
+            "model": self.model,
+            "messages": [_message_json(m) for m in request.messages],
+            "options": _options_json(request, self.num_ctx),
+        }
+        if request.tools:
+            kwargs["tools"] = [
+                {"type": "function", "function": {"name": t.name, "description": t.description,
+                                                  "parameters": t.parameters}}
+                for t in request.tools
+            ]
+        if request.output_schema is not None:
+            kwargs["format"] = request.output_schema
+        if request.options.keep_alive is not None:
+            kwargs["keep_alive"] = request.options.keep_alive
+        return kwargs
+
+    def _unreachable(self, exc: BaseException) -> ModelUnavailable:
+        return ModelUnavailable(
+            f"no Ollama server answers at {self.host} ({type(exc).__name__})",
+            model=self.name,
+            fix="start it with `ollama serve`, or set OLLAMA_HOST / SHOAL_OLLAMA_HOST to "
+            "where it runs",
+        )
+
+    def _translate(self, exc: ollama.ResponseError) -> Exception:
+        if exc.status_code == 404:
+            return ModelUnavailable(
+                f"Ollama at {self.host} does not have model {self.model!r}: {exc.error}",
+                model=self.name, fix=f"run: ollama pull {self.model}",
+            )
+        if "context" in str(exc.error).lower() and "exceed" in str(exc.error).lower():
+            return ContextLengthError(
+                f"{self.name}: {exc.error}", model=self.name, prompt_tokens=None,
+                context_length=None, fix="shorten the prompt or raise num_ctx",
+            )
+        return ModelResponseError(
+            f"Ollama answered {exc.status_code} for {self.model!r}: {exc.error}",
+            model=self.name, status_code=exc.status_code,
+        )
+
+    @asynccontextmanager
+    async def _errors(self) -> AsyncIterator[None]:
+        """Client errors -> Shoal errors. A refused connection surfaces as `ConnectionError`
+        on plain calls but as a raw `httpx.ConnectError` when streaming: both are caught."""
+        try:
+            yield
+        except ollama.ResponseError as exc:
+            raise self._translate(exc) from exc
+        except _CONNECT_ERRORS as exc:
+            raise self._unreachable(exc) from exc
+        except httpx.TransportError as exc:  # reached, then the connection failed or timed out
+            raise ModelResponseError(
+                f"Ollama at {self.host} stopped answering: {type(exc).__name__}: {exc}",
+                model=self.name, fix="retry; raise SHOAL_REQUEST_TIMEOUT if the model is slow",
+            ) from exc
+
+    async def chat(self, request: ChatRequest) -> ChatResponse:
+        try:
+            return await self._chat(request)
+        except ModelUnavailable as exc:
+            fallback = self._fallback_for(exc)
+            if fallback is None:
+                raise
+            return await fallback.chat(request)
+
+    async def _chat(self, request: ChatRequest) -> ChatResponse:
+        started = time.perf_counter()
+        async with self._errors():
+            reply = await self._client.chat(**self._kwargs(request), stream=False)
+        return self._response(reply, reply.message.content or "", time.perf_counter() - started)
+
+    def _response(self, reply: ollama.ChatResponse, text: str, wall: float) -> ChatResponse:
+        calls = tuple(
+            ToolCall(id=f"call_{i}", name=c.function.name, arguments=dict(c.function.arguments))
+            for i, c in enumerate(reply.message.tool_calls or [])
+        )
+        return ChatResponse(text=text, tool_calls=calls, usage=_usage(reply, wall),
+                            model=self.name, finish_reason=reply.done_reason)
+
+    async def stream(self, request: ChatRequest) -> AsyncIterator[StreamChunk]:
+        started = time.perf_counter()
+        parts: list[str] = []
+        try:
+            async with self._errors():
+                chunks = await self._client.chat(**self._kwargs(request), stream=True)
+                async for reply in chunks:
+                    text = reply.message.content or ""
+                    if text:
+                        parts.append(text)
+                        yield StreamChunk(text=text)
+                    if reply.done:
+                        wall = time.perf_counter() - started
+                        yield StreamChunk(text="", response=self._response(reply, "".join(parts),
+                                                                           wall))
+        except ModelUnavailable as exc:
+            fallback = None if parts else self._fallback_for(exc)
+            if fallback is None:
+                raise
+            async for chunk in fallback.stream(request):
+                yield chunk
+
+    async def describe(self) -> ModelInfo:
+        async with self._errors():
+            shown = await self._client.show(self.model)
+        info = dict(shown.modelinfo or {})
+        trained = next((v for k, v in info.items() if k.endswith(".context_length")), None)
+        return ModelInfo(
+            model=self.name, backend=self.backend, context_length=self.num_ctx,
+            trained_context_length=trained, parameters=info.get("general.parameter_count"),
+        )
+
+    async def aclose(self) -> None:
+        await self._client._client.aclose()  # the SDK exposes no close(); its httpx client does

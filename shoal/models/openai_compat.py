@@ -1,0 +1,116 @@
+"""OpenAI-compatible HTTP backend (`openai:<base_url>#<model>`): vLLM, llama-server, LM Studio.
+
+Plain httpx against POST {base_url}/chat/completions; the JSON dialect lives in openai_wire.
+An API key is sent only when one is configured (SHOAL_OPENAI_API_KEY).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+
+from shoal.errors import ModelResponseError, ModelUnavailable
+from shoal.models import openai_wire
+from shoal.models.types import ChatRequest, ChatResponse, ModelInfo, StreamChunk
+
+__all__ = ["OpenAICompatChatModel"]
+
+
+class OpenAICompatChatModel:
+    """A model behind an OpenAI-compatible server. No I/O until the first call."""
+
+    backend = "openai"
+
+    def __init__(
+        self, base_url: str, model: str, *, timeout: float, api_key: str | None = None
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.model = model
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self._client = httpx.AsyncClient(base_url=self.base_url, timeout=timeout, headers=headers)
+
+    @property
+    def name(self) -> str:
+        return f"openai:{self.base_url}#{self.model}"
+
+    @asynccontextmanager
+    async def _errors(self) -> AsyncIterator[None]:
+        try:
+            yield
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            raise ModelUnavailable(
+                f"no server answers at {self.base_url} ({type(exc).__name__})",
+                model=self.name, fix="start the server, or correct the base URL in the model URI",
+            ) from exc
+        except httpx.TransportError as exc:
+            raise ModelResponseError(
+                f"{self.base_url} stopped answering: {type(exc).__name__}: {exc}",
+                model=self.name, fix="retry; raise SHOAL_REQUEST_TIMEOUT if the model is slow",
+            ) from exc
+
+    async def _raise_for_status(self, response: httpx.Response) -> None:
+        if response.status_code < 400:
+            return
+        await response.aread()
+        try:
+            body = response.json()
+        except ValueError:
+            body = {"error": {"message": response.text[:300]}}
+        if response.status_code == 404:
+            raise ModelUnavailable(
+                f"{self.base_url} has no model {self.model!r} or no chat endpoint: "
+                f"{response.text[:200]}",
+                model=self.name, fix="check the model name after '#' and the base URL (…/v1)",
+            )
+        raise openai_wire.error_from_body(body if isinstance(body, dict) else {"error": body},
+                                          model=self.name, status_code=response.status_code)
+
+    async def chat(self, request: ChatRequest) -> ChatResponse:
+        payload = openai_wire.request_payload(request, model=self.model, stream=False)
+        started = time.perf_counter()
+        async with self._errors():
+            response = await self._client.post("/chat/completions", json=payload)
+        await self._raise_for_status(response)
+        try:
+            body = response.json()
+        except ValueError as exc:
+            raise ModelResponseError(f"{self.base_url} sent a non-JSON body", model=self.name,
+                                     status_code=response.status_code) from exc
+        return openai_wire.response_from_body(body, model=self.name,
+                                              wall_seconds=time.perf_counter() - started)
+
+    async def stream(self, request: ChatRequest) -> AsyncIterator[StreamChunk]:
+        payload = openai_wire.request_payload(request, model=self.model, stream=True)
+        started = time.perf_counter()
+        assembler = openai_wire.StreamAssembler(model=self.name)
+        async with self._errors(), self._client.stream(
+            "POST", "/chat/completions", json=payload
+        ) as response:
+            await self._raise_for_status(response)
+            async for line in response.aiter_lines():
+                data = line.removeprefix("data:").strip()
+                if not line.startswith("data:") or not data or data == "[DONE]":
+                    continue
+                if text := assembler.feed(json.loads(data)):
+                    yield StreamChunk(text=text)
+        wall = time.perf_counter() - started
+        yield StreamChunk(text="", response=assembler.response(wall_seconds=wall))
+
+    async def describe(self) -> ModelInfo:
+        async with self._errors():
+            response = await self._client.get("/models")
+        await self._raise_for_status(response)
+        entries = response.json().get("data") or []
+        meta = next((e.get("meta") or {} for e in entries if e.get("id") == self.model), {})
+        return ModelInfo(
+            model=self.name, backend=self.backend, context_length=meta.get("n_ctx"),
+            trained_context_length=meta.get("n_ctx_train"), parameters=meta.get("n_params"),
+            size_bytes=meta.get("size"),
+        )
+
+    async def aclose(self) -> None:
+        await self._client.aclose()

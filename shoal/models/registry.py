@@ -1,0 +1,89 @@
+"""Model URIs -> ChatModel objects. Opening a model does no I/O; backends load on first call.
+
+    pack:<name>                  a model pack, run in process by llama.cpp
+    gguf:<path>                  any GGUF file, run in process by llama.cpp
+    ollama:<name>                an Ollama server (native /api/chat); falls back to the local
+                                 Ollama store's GGUF when no server answers
+    openai:<base_url>#<model>    an OpenAI-compatible server (vLLM, llama-server, LM Studio)
+    fake:<name>                  a shipped test double: `fake:echo`, or one registered by a test
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from shoal.errors import ConfigError
+from shoal.models.base import StreamingChatModel
+from shoal.models.fake import FunctionChatModel, echo_last_user_message
+from shoal.models.packs import ensure_pack, get_pack
+from shoal.settings import Settings, load_settings
+
+__all__ = ["SCHEMES", "open_model", "register_fake", "unregister_fake"]
+
+SCHEMES = ("pack", "gguf", "ollama", "openai", "fake")
+_fakes: dict[str, StreamingChatModel] = {}
+
+
+def register_fake(name: str, model: StreamingChatModel) -> None:
+    """Make `fake:<name>` open `model` (for tests and YAML-defined agents under test)."""
+    _fakes[name] = model
+
+
+def unregister_fake(name: str) -> None:
+    _fakes.pop(name, None)
+
+
+def _split(uri: str) -> tuple[str, str]:
+    scheme, sep, rest = uri.partition(":")
+    if not sep or scheme not in SCHEMES or not rest:
+        raise ConfigError(
+            f"model URI {uri!r} is not one of {', '.join(s + ':…' for s in SCHEMES)}",
+            fix="write e.g. pack:qwen2.5-coder-0.5b, ollama:qwen2.5-coder:0.5b, "
+            "gguf:/path/model.gguf or openai:http://127.0.0.1:8080/v1#model",
+        )
+    return scheme, rest
+
+
+def _embedded(uri: str, locate: Callable[[], Path], settings: Settings) -> StreamingChatModel:
+    from shoal.models.llamacpp import EmbeddedChatModel  # imports llama.cpp only when used
+
+    return EmbeddedChatModel(locate, name=uri, n_ctx=settings.n_ctx,
+                             n_threads=settings.n_threads, verbosity=settings.llama_log_level)
+
+
+def open_model(uri: str, settings: Settings | None = None) -> StreamingChatModel:
+    """The model named by `uri`. Raises ConfigError for a malformed URI or unknown pack."""
+    settings = settings or load_settings()
+    scheme, rest = _split(uri)
+    if scheme == "pack":
+        get_pack(rest)  # unknown names fail now, not at the first call
+        return _embedded(uri, lambda: ensure_pack(rest, settings.cache_dir), settings)
+    if scheme == "gguf":
+        path = Path(rest).expanduser()
+        return _embedded(uri, lambda: path, settings)
+    if scheme == "ollama":
+        from shoal.models.ollama import OllamaChatModel
+
+        return OllamaChatModel(
+            rest, host=settings.ollama_host, num_ctx=settings.n_ctx,
+            timeout=settings.request_timeout, store=settings.ollama_models_dir,
+            local_fallback=lambda gguf: _embedded(f"gguf:{gguf}", lambda: gguf, settings),
+        )
+    if scheme == "openai":
+        from shoal.models.openai_compat import OpenAICompatChatModel
+
+        base_url, sep, model = rest.partition("#")
+        if not sep or not model or not base_url.startswith(("http://", "https://")):
+            raise ConfigError(f"model URI {uri!r} needs a base URL and a model after '#'",
+                              fix="write openai:http://127.0.0.1:8080/v1#my-model")
+        key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
+        return OpenAICompatChatModel(base_url, model, timeout=settings.request_timeout,
+                                     api_key=key)
+    if rest == "echo":
+        return FunctionChatModel(echo_last_user_message, name=uri)
+    try:
+        return _fakes[rest]
+    except KeyError:
+        raise ConfigError(f"no fake model {uri!r} is registered",
+                          fix="use fake:echo, or call register_fake(name, model) first") from None

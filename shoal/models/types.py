@@ -1,0 +1,155 @@
+"""Typed requests and responses of the one model seam; our own types, not a vendor's."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "ChatOptions",
+    "ChatRequest",
+    "ChatResponse",
+    "Message",
+    "ModelInfo",
+    "Role",
+    "StreamChunk",
+    "Tool",
+    "ToolCall",
+    "Usage",
+]
+
+Role = Literal["system", "user", "assistant", "tool"]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ToolCall(_Frozen):
+    """A call the model asked for: a tool name and its JSON arguments."""
+
+    id: str
+    name: str
+    arguments: dict[str, Any]
+
+
+class Message(_Frozen):
+    """One chat message. `tool_call_id`/`name` identify the call a tool message answers."""
+
+    role: Role
+    content: str = ""
+    tool_calls: tuple[ToolCall, ...] = ()
+    tool_call_id: str | None = None
+    name: str | None = None
+
+    @classmethod
+    def system(cls, content: str) -> Message:
+        return cls(role="system", content=content)
+
+    @classmethod
+    def user(cls, content: str) -> Message:
+        return cls(role="user", content=content)
+
+    @classmethod
+    def assistant(cls, content: str, tool_calls: tuple[ToolCall, ...] = ()) -> Message:
+        return cls(role="assistant", content=content, tool_calls=tool_calls)
+
+    @classmethod
+    def tool(cls, content: str, *, call: ToolCall) -> Message:
+        return cls(role="tool", content=content, tool_call_id=call.id, name=call.name)
+
+
+class Tool(_Frozen):
+    """A function the model may call: `parameters` is a JSON schema of an object."""
+
+    name: str
+    description: str = ""
+    parameters: dict[str, Any] = Field(default_factory=lambda: {"type": "object", "properties": {}})
+
+
+class ChatOptions(_Frozen):
+    """Sampling and runtime options. None means the backend's documented default, except
+    `num_ctx`: backends fill it from settings so the server never picks it silently."""
+
+    num_ctx: int | None = Field(default=None, gt=0)
+    temperature: float | None = Field(default=None, ge=0)
+    top_p: float | None = Field(default=None, gt=0, le=1)
+    seed: int | None = None
+    max_tokens: int | None = Field(default=None, gt=0)
+    stop: tuple[str, ...] = ()
+    keep_alive: str | float | None = None
+
+
+class ChatRequest(_Frozen):
+    """What a model is asked. `output_schema` (a JSON schema) is enforced by the backend's
+    grammar where it has one; `tools` are offered for native tool calling."""
+
+    messages: tuple[Message, ...] = Field(min_length=1)
+    output_schema: dict[str, Any] | None = None
+    tools: tuple[Tool, ...] = ()
+    options: ChatOptions = ChatOptions()
+
+
+class Usage(_Frozen):
+    """Tokens and seconds of one call (or a sum of calls). Seconds the backend does not
+    report are 0; `wall_seconds` is always measured by Shoal."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    load_seconds: float = 0.0
+    prefill_seconds: float = 0.0
+    decode_seconds: float = 0.0
+    wall_seconds: float = 0.0
+    calls: int = 1
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+    @property
+    def prefill_tokens_per_second(self) -> float | None:
+        return self.prompt_tokens / self.prefill_seconds if self.prefill_seconds > 0 else None
+
+    @property
+    def decode_tokens_per_second(self) -> float | None:
+        return self.completion_tokens / self.decode_seconds if self.decode_seconds > 0 else None
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            prompt_tokens=self.prompt_tokens + other.prompt_tokens,
+            completion_tokens=self.completion_tokens + other.completion_tokens,
+            load_seconds=self.load_seconds + other.load_seconds,
+            prefill_seconds=self.prefill_seconds + other.prefill_seconds,
+            decode_seconds=self.decode_seconds + other.decode_seconds,
+            wall_seconds=self.wall_seconds + other.wall_seconds,
+            calls=self.calls + other.calls,
+        )
+
+
+class ChatResponse(_Frozen):
+    """A model's answer: text, parsed tool calls, usage, and the model that produced it."""
+
+    text: str
+    tool_calls: tuple[ToolCall, ...] = ()
+    usage: Usage = Usage()
+    model: str
+    finish_reason: str | None = None
+
+
+class StreamChunk(_Frozen):
+    """A piece of streamed text; the last chunk of a stream carries the whole `response`."""
+
+    text: str
+    response: ChatResponse | None = None
+
+
+class ModelInfo(_Frozen):
+    """What a backend knows about a model without generating anything."""
+
+    model: str
+    backend: str
+    context_length: int | None = None
+    trained_context_length: int | None = None
+    parameters: int | None = None
+    size_bytes: int | None = None
