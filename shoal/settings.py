@@ -41,12 +41,12 @@ class Settings(BaseSettings):
     default_model: str = "pack:qwen2.5-coder-0.5b"
     ollama_host: str = Field(
         default="http://127.0.0.1:11434",
-        validation_alias=AliasChoices("ollama_host", "SHOAL_OLLAMA_HOST", "OLLAMA_HOST"),
+        validation_alias=AliasChoices("SHOAL_OLLAMA_HOST", "OLLAMA_HOST"),
     )
     ollama_models_dir: Path = Field(
         default=Path.home() / ".ollama" / "models",
         validation_alias=AliasChoices(
-            "ollama_models_dir", "SHOAL_OLLAMA_MODELS_DIR", "OLLAMA_MODELS"
+            "SHOAL_OLLAMA_MODELS_DIR", "OLLAMA_MODELS"
         ),
     )
     cache_dir: Path = Field(default_factory=_default_cache_dir)

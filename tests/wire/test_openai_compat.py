@@ -1,0 +1,73 @@
+"""The OpenAI-compatible backend on the wire: exact /v1/chat/completions JSON."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from pytest_httpserver import HTTPServer
+
+from shoal.errors import ContextLengthError, ModelUnavailable
+from shoal.models import ChatOptions, ChatRequest, Message
+from shoal.models.openai_compat import OpenAICompatChatModel
+
+
+def completion(content: str) -> dict[str, Any]:
+    return {"id": "chatcmpl-1", "object": "chat.completion", "created": 1, "model": "qwen",
+            "choices": [{"index": 0, "finish_reason": "stop",
+                         "message": {"role": "assistant", "content": content}}],
+            "usage": {"prompt_tokens": 9, "completion_tokens": 3, "total_tokens": 12}}
+
+
+def model_at(server: HTTPServer, api_key: str | None = None) -> OpenAICompatChatModel:
+    return OpenAICompatChatModel(server.url_for("/v1"), "qwen", timeout=10, api_key=api_key)
+
+
+async def test_chat_sends_exact_json_and_key_only_when_configured(httpserver: HTTPServer) -> None:
+    body = {"model": "qwen", "stream": False, "messages": [{"role": "user", "content": "hi"}],
+            "seed": 3, "max_tokens": 7}
+    httpserver.expect_oneshot_request("/v1/chat/completions", method="POST", json=body,
+                                      headers={"Authorization": "Bearer sk-local"}
+                                      ).respond_with_json(completion("yo"))
+    request = ChatRequest(messages=(Message.user("hi"),),
+                          options=ChatOptions(seed=3, max_tokens=7))
+    response = await model_at(httpserver, api_key="sk-local").chat(request)
+    assert response.text == "yo" and response.usage.total_tokens == 12
+    httpserver.check_assertions()
+
+    httpserver.expect_oneshot_request("/v1/chat/completions", json=body).respond_with_json(
+        completion("yo"))
+    await model_at(httpserver).chat(request)
+    assert "Authorization" not in httpserver.log[-1][0].headers
+
+
+async def test_sse_stream(httpserver: HTTPServer) -> None:
+    events = [{"choices": [{"index": 0, "delta": {"content": t}}]} for t in ("a", "b")]
+    events.append({"choices": [], "usage": {"prompt_tokens": 4, "completion_tokens": 2}})
+    sse = "".join(f"data: {json.dumps(e)}\n\n" for e in events) + "data: [DONE]\n\n"
+    httpserver.expect_oneshot_request("/v1/chat/completions", json={
+        "model": "qwen", "stream": True, "stream_options": {"include_usage": True},
+        "messages": [{"role": "user", "content": "hi"}],
+    }).respond_with_data(sse, content_type="text/event-stream")
+    chunks = [c async for c in model_at(httpserver).stream(
+        ChatRequest(messages=(Message.user("hi"),)))]
+    assert [c.text for c in chunks[:-1]] == ["a", "b"]
+    assert chunks[-1].response is not None and chunks[-1].response.usage.completion_tokens == 2
+
+
+async def test_errors(httpserver: HTTPServer, closed_port: int) -> None:
+    request = ChatRequest(messages=(Message.user("hi"),))
+    httpserver.expect_oneshot_request("/v1/chat/completions").respond_with_json(
+        {"error": {"code": 400, "type": "exceed_context_size_error",
+                   "message": "request (5000 tokens) exceeds the available context size",
+                   "n_prompt_tokens": 5000, "n_ctx": 4096}}, status=400)
+    with pytest.raises(ContextLengthError) as info:
+        await model_at(httpserver).chat(request)
+    assert info.value.prompt_tokens == 5000
+    httpserver.expect_oneshot_request("/v1/chat/completions").respond_with_data("no", status=404)
+    with pytest.raises(ModelUnavailable, match="has no model 'qwen'"):
+        await model_at(httpserver).chat(request)
+    down = OpenAICompatChatModel(f"http://127.0.0.1:{closed_port}/v1", "qwen", timeout=5)
+    with pytest.raises(ModelUnavailable, match="no server answers"):
+        await down.chat(request)
