@@ -11,6 +11,7 @@ import asyncio
 import logging
 import os
 import socket
+import subprocess
 import sys
 import tempfile
 import threading
@@ -32,7 +33,6 @@ __all__ = ["EmbeddedChatModel", "LoadedModel", "load_gguf"]
 
 _log = logging.getLogger("shoal.llamacpp")
 _LOOPBACK = "127.0.0.1"
-_DIAGNOSTIC_VERBOSITY = 3  # llama.cpp prints its load errors only at this level
 
 
 @dataclass(frozen=True)
@@ -92,28 +92,27 @@ def _start_server(path: Path, n_ctx: int, n_threads: int, verbosity: int) -> tup
     return server, time.perf_counter() - started
 
 
-def _load_diagnostics(path: Path, n_ctx: int, n_threads: int) -> str:
-    """Load again at a verbose level only to learn why the first load failed."""
-    lines: list[str] = []
-    handler = _ListHandler(lines)
-    _log.addHandler(handler)
-    try:
-        _start_server(path, n_ctx, n_threads, _DIAGNOSTIC_VERBOSITY)
-    except RuntimeError:
-        pass
-    finally:
-        _log.removeHandler(handler)
-    errors = [line for line in lines if " E " in line]
-    return "; ".join(dict.fromkeys(e.split(" E ", 1)[1].strip() for e in errors[:4]))
+_DIAGNOSE = """
+import sys, xllamacpp
+p = xllamacpp.CommonParams()
+p.model.path, p.n_ctx, p.verbosity, p.port = sys.argv[1], 256, 3, int(sys.argv[2])
+p.hostnames = ["127.0.0.1"]
+xllamacpp.Server(p)
+"""
 
 
-class _ListHandler(logging.Handler):
-    def __init__(self, lines: list[str]) -> None:
-        super().__init__(level=logging.DEBUG)
-        self.lines = lines
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(record.getMessage())
+def _load_diagnostics(path: Path) -> str:
+    """llama.cpp prints why a load failed only at a verbose log level, which is process-wide;
+    so a failed load is repeated in a child process, whose error lines become the reason."""
+    child = subprocess.run(
+        [sys.executable, "-c", _DIAGNOSE, str(path), str(_free_loopback_port())],
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+    errors = [line.split(" E ", 1)[1].strip() for line in child.stderr.splitlines()
+              if " E " in line]
+    for line in child.stderr.splitlines():
+        _log.debug("%s", line)
+    return "; ".join(list(dict.fromkeys(errors))[:3])
 
 
 def load_gguf(
@@ -133,7 +132,7 @@ def load_gguf(
         try:
             server, seconds = _start_server(path, n_ctx, n_threads, verbosity)
         except RuntimeError as exc:
-            reason = _load_diagnostics(path, n_ctx, n_threads) or str(exc)
+            reason = _load_diagnostics(path) or str(exc)
             raise ModelUnavailable(
                 f"llama.cpp could not load {path}: {reason}",
                 model=uri or str(path),
