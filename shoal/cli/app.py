@@ -27,7 +27,7 @@ def main() -> None:
     try:
         app()
     except ShoalError as exc:
-        err = Console(stderr=True, highlight=False)
+        err = Console(stderr=True, highlight=False, soft_wrap=True)  # paths stay whole
         err.print(f"[bold red]error:[/] {exc.message}")
         if exc.fix:
             err.print(f"[yellow]fix:[/] {exc.fix}")

@@ -13,7 +13,9 @@ from shoal.models.openai_wire import (
 def test_payload_carries_schema_tools_options_and_tool_history() -> None:
     call = ToolCall(id="c1", name="add", arguments={"a": 1})
     request = ChatRequest(
-        messages=(Message.user("1+1?"), Message.assistant("", (call,)), Message.tool("2", call=call)),
+        messages=(
+            Message.user("1+1?"), Message.assistant("", (call,)), Message.tool("2", call=call)
+        ),
         output_schema={"type": "object"},
         tools=(Tool(name="add", description="adds"),),
         options=ChatOptions(temperature=0, max_tokens=5, stop=("\n",), keep_alive="1m"),

@@ -13,7 +13,7 @@ def test_malformed_uris_say_which_schemes_exist(uri: str, isolated_settings: Set
 
 
 def test_unknown_pack_lists_the_known_ones(isolated_settings: Settings) -> None:
-    with pytest.raises(ConfigError, match="qwen2.5-coder-0.5b"):
+    with pytest.raises(ConfigError, match=r"qwen2\.5-coder-0\.5b"):
         open_model("pack:gpt-5", isolated_settings)
 
 

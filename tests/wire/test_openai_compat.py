@@ -43,7 +43,9 @@ async def test_chat_sends_exact_json_and_key_only_when_configured(httpserver: HT
 
 
 async def test_sse_stream(httpserver: HTTPServer) -> None:
-    events = [{"choices": [{"index": 0, "delta": {"content": t}}]} for t in ("a", "b")]
+    events: list[dict[str, Any]] = [
+        {"choices": [{"index": 0, "delta": {"content": t}}]} for t in ("a", "b")
+    ]
     events.append({"choices": [], "usage": {"prompt_tokens": 4, "completion_tokens": 2}})
     sse = "".join(f"data: {json.dumps(e)}\n\n" for e in events) + "data: [DONE]\n\n"
     httpserver.expect_oneshot_request("/v1/chat/completions", json={

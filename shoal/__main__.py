@@ -1,0 +1,5 @@
+"""`python -m shoal` runs the CLI."""
+
+from shoal.cli.app import main
+
+main()
