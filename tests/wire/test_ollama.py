@@ -45,6 +45,14 @@ def model_at(server: HTTPServer, **kwargs: Any) -> OllamaChatModel:
                            num_ctx=4096, timeout=10, **kwargs)
 
 
+async def ask(model: OllamaChatModel, stream: bool) -> str:
+    """Say hi, through stream() or chat(); the reply text."""
+    request = ChatRequest(messages=(Message.user("hi"),))
+    if stream:
+        return "".join([c.text async for c in model.stream(request)])
+    return (await model.chat(request)).text
+
+
 def expect(server: HTTPServer, body: dict[str, Any]) -> Any:
     return server.expect_oneshot_request("/api/chat", method="POST", json=body)
 
@@ -147,13 +155,8 @@ async def test_missing_model_404_says_ollama_pull(httpserver: HTTPServer) -> Non
 async def test_server_500_is_a_response_error(httpserver: HTTPServer, stream: bool) -> None:
     httpserver.expect_request("/api/chat").respond_with_json(
         {"error": "llama runner process has terminated"}, status=500)
-    model = model_at(httpserver)
-    request = ChatRequest(messages=(Message.user("hi"),))
     with pytest.raises(ModelResponseError, match="runner process") as info:
-        if stream:
-            [c async for c in model.stream(request)]
-        else:
-            await model.chat(request)
+        await ask(model_at(httpserver), stream)
     assert info.value.status_code == 500
 
 
@@ -167,12 +170,8 @@ async def test_context_overflow_is_a_context_error(httpserver: HTTPServer) -> No
 @pytest.mark.parametrize("stream", [False, True])
 async def test_refused_connection_is_unavailable_with_fix(closed_port: int, stream: bool) -> None:
     model = OllamaChatModel("m", host=f"http://127.0.0.1:{closed_port}", num_ctx=2048, timeout=5)
-    request = ChatRequest(messages=(Message.user("hi"),))
     with pytest.raises(ModelUnavailable, match="no Ollama server answers") as info:
-        if stream:
-            [c async for c in model.stream(request)]
-        else:
-            await model.chat(request)
+        await ask(model, stream)
     assert "ollama serve" in str(info.value.fix)
 
 
@@ -195,10 +194,5 @@ async def test_unreachable_server_falls_back_to_the_local_store(
 
     model = OllamaChatModel("tiny", host=f"http://127.0.0.1:{closed_port}", num_ctx=2048,
                             timeout=5, store=tmp_path, local_fallback=local_fallback)
-    request = ChatRequest(messages=(Message.user("hi"),))
-    if stream:
-        text = "".join([c.text async for c in model.stream(request)])
-    else:
-        text = (await model.chat(request)).text
-    assert text == "from the local store"
+    assert await ask(model, stream) == "from the local store"
     assert opened == [tmp_path / "blobs" / "sha256-abc"]
