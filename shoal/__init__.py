@@ -1,11 +1,14 @@
 """Shoal: multi-agent workflows built from small specialized language models."""
 
 from shoal.errors import (
+    AgentError,
+    BudgetExceeded,
     ConfigError,
     ContextLengthError,
     ModelError,
     ModelResponseError,
     ModelUnavailable,
+    OutputValidationError,
     PackError,
     ShoalError,
 )
@@ -28,6 +31,8 @@ from shoal.settings import Settings, load_settings
 __version__ = "0.1.0"
 
 __all__ = [
+    "AgentError",
+    "BudgetExceeded",
     "ChatModel",
     "ChatOptions",
     "ChatRequest",
@@ -40,6 +45,7 @@ __all__ = [
     "ModelError",
     "ModelResponseError",
     "ModelUnavailable",
+    "OutputValidationError",
     "PackError",
     "Settings",
     "ShoalError",

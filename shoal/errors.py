@@ -1,7 +1,10 @@
 """Every error Shoal raises, in one tree.
 
     ShoalError                      base: message + an optional `fix` telling the user what to do
-    ├── ConfigError                 bad settings, config file, model URI or pack name
+    ├── ConfigError                 bad settings, config file, model URI, pack name or agent spec
+    ├── AgentError                  an agent run did not produce a valid result
+    │   ├── OutputValidationError   every attempt (retries, escalations) gave invalid output
+    │   └── BudgetExceeded          the run hit its token, time or escalation budget
     └── ModelError                  anything that went wrong talking to a model
         ├── ModelUnavailable        server not reachable, model not installed, GGUF will not load
         │   └── PackError           a model pack cannot be installed, assembled or verified
@@ -13,12 +16,17 @@ Errors never log; whoever catches them decides what to print. `str(error)` inclu
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 __all__ = [
+    "AgentError",
+    "BudgetExceeded",
     "ConfigError",
     "ContextLengthError",
     "ModelError",
     "ModelResponseError",
     "ModelUnavailable",
+    "OutputValidationError",
     "PackError",
     "ShoalError",
 ]
@@ -38,6 +46,25 @@ class ShoalError(Exception):
 
 class ConfigError(ShoalError):
     """Settings, a config file, a model URI or a pack name is invalid."""
+
+
+class AgentError(ShoalError):
+    """An agent run failed. `attempts` holds every attempt made (shoal.agents.Attempt)."""
+
+    def __init__(
+        self, message: str, *, agent: str, attempts: Sequence[object], fix: str | None = None
+    ) -> None:
+        super().__init__(message, fix=fix)
+        self.agent = agent
+        self.attempts = tuple(attempts)
+
+
+class OutputValidationError(AgentError):
+    """No model in the escalation chain produced output that passed validation."""
+
+
+class BudgetExceeded(AgentError):
+    """The run stopped at its budget (tokens, seconds or escalations) before succeeding."""
 
 
 class ModelError(ShoalError):

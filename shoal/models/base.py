@@ -7,7 +7,7 @@ from typing import Protocol, runtime_checkable
 
 from shoal.models.types import ChatRequest, ChatResponse, ModelInfo, StreamChunk
 
-__all__ = ["ChatModel", "StreamingChatModel", "stream_chat"]
+__all__ = ["ChatModel", "StreamingChatModel", "TokenCountingChatModel", "stream_chat"]
 
 
 @runtime_checkable
@@ -30,6 +30,14 @@ class StreamingChatModel(ChatModel, Protocol):
     """A chat model that can also stream text as it is generated."""
 
     def stream(self, request: ChatRequest) -> AsyncIterator[StreamChunk]: ...
+
+
+@runtime_checkable
+class TokenCountingChatModel(ChatModel, Protocol):
+    """A chat model that can count a request's prompt tokens with its own tokenizer and
+    chat template, before sending it."""
+
+    async def count_tokens(self, request: ChatRequest) -> int: ...
 
 
 async def stream_chat(model: ChatModel, request: ChatRequest) -> AsyncIterator[StreamChunk]:

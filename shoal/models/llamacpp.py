@@ -27,6 +27,7 @@ import xllamacpp
 
 from shoal.errors import ModelResponseError, ModelUnavailable
 from shoal.models import openai_wire
+from shoal.models.packs import file_digest
 from shoal.models.types import ChatRequest, ChatResponse, ModelInfo, StreamChunk, Usage
 
 __all__ = ["EmbeddedChatModel", "LoadedModel", "load_gguf"]
@@ -229,12 +230,24 @@ class EmbeddedChatModel:
         response = assembler.response(wall_seconds=time.perf_counter() - started + load_seconds)
         yield StreamChunk(text="", response=_with_load(response, load_seconds))
 
+    async def count_tokens(self, request: ChatRequest) -> int:
+        """Prompt tokens of `request` after the GGUF's chat template, by llama.cpp itself."""
+        loaded, _ = await self.loaded(request.options.num_ctx)
+        payload = self._payload(request, stream=False)
+        template = {k: payload[k] for k in ("messages", "tools") if k in payload}
+        async with httpx.AsyncClient(base_url=loaded.base_url, timeout=60) as client:
+            prompt = (await client.post("/apply-template", json=template)).json()["prompt"]
+            tokens = (await client.post("/tokenize", json={
+                "content": prompt, "add_special": True, "parse_special": True})).json()
+        return len(tokens["tokens"])
+
     async def describe(self) -> ModelInfo:
         loaded, _ = await self.loaded()
         async with httpx.AsyncClient(base_url=loaded.base_url, timeout=10) as client:
             meta = (await client.get("/v1/models")).json()["data"][0].get("meta", {})
         return ModelInfo(
-            model=self._name, backend=self.backend, context_length=loaded.n_ctx,
+            model=self._name, backend=self.backend, digest=file_digest(loaded.path),
+            context_length=loaded.n_ctx,
             trained_context_length=meta.get("n_ctx_train"), parameters=meta.get("n_params"),
             size_bytes=loaded.path.stat().st_size,
         )

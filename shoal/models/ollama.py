@@ -226,6 +226,7 @@ class OllamaChatModel:
         trained = next((v for k, v in info.items() if k.endswith(".context_length")), None)
         return ModelInfo(
             model=self.name, backend=self.backend, context_length=self.num_ctx,
+            digest=f"ollama:{self.model}@{shown.modified_at}" if shown.modified_at else None,
             trained_context_length=trained, parameters=info.get("general.parameter_count"),
         )
 

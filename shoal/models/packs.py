@@ -27,6 +27,7 @@ __all__ = [
     "PackStatus",
     "assemble",
     "ensure_pack",
+    "file_digest",
     "get_pack",
     "install_chunks",
     "pack_status",
@@ -155,6 +156,20 @@ def _stamp_valid(path: Path, pack: ModelPack) -> bool:
         return bool(stamp == _stamp_of(path, pack.sha256))
     except (OSError, ValueError):
         return False
+
+
+def file_digest(path: Path) -> str:
+    """The file's sha256 when a valid stamp records it (packs), else a digest of its identity
+    (path, size, mtime): cheap, and changes whenever the file does."""
+    stat = path.stat()
+    try:
+        stamp = json.loads(_stamp_path(path).read_text())
+        if stamp.get("size") == stat.st_size and stamp.get("mtime_ns") == stat.st_mtime_ns:
+            return f"sha256:{stamp['sha256']}"
+    except (OSError, ValueError, KeyError):
+        pass
+    identity = f"{path.resolve()}:{stat.st_size}:{stat.st_mtime_ns}"
+    return f"file:{hashlib.sha256(identity.encode()).hexdigest()}"
 
 
 def sha256_file(path: Path, on_progress: Progress | None = None) -> str:

@@ -102,6 +102,7 @@ class Usage(_Frozen):
     decode_seconds: float = 0.0
     wall_seconds: float = 0.0
     calls: int = 1
+    cache_hits: int = 0
 
     @property
     def total_tokens(self) -> int:
@@ -124,6 +125,7 @@ class Usage(_Frozen):
             decode_seconds=self.decode_seconds + other.decode_seconds,
             wall_seconds=self.wall_seconds + other.wall_seconds,
             calls=self.calls + other.calls,
+            cache_hits=self.cache_hits + other.cache_hits,
         )
 
 
@@ -149,6 +151,7 @@ class ModelInfo(_Frozen):
 
     model: str
     backend: str
+    digest: str | None = None  # identifies the exact weights, for caching; None if unknown
     context_length: int | None = None
     trained_context_length: int | None = None
     parameters: int | None = None
