@@ -20,7 +20,7 @@ def test_namespaced_imports_work_and_top_level_ones_fail(tmp_path: Path) -> None
                  "print('xllamacpp' in sys.modules, 'ollama' in sys.modules)", tmp_path)
     assert ok.returncode == 0, ok.stderr
     assert ok.stdout.split() == ["False", "False"]  # backends load only when a model is opened
-    for name in ("agents", "tools", "graphs"):
+    for name in ("agents", "tools", "graphs", "kernel"):
         for cwd in (tmp_path, ROOT):  # even from the repo root, where the folder is visible
             failed = _python(f"import {name}", cwd)
             assert failed.returncode != 0
