@@ -1,7 +1,25 @@
-"""shoal.agents: agents built on the Shoal kernel (filled in by later work)."""
+"""shoal.agents: small-model specialists with validated structured output, grounding,
+tools and escalation."""
 
 # Installed as shoal.agents only: a top-level 'agents' package would clash with other libraries.
 if __name__ != "shoal.agents":
     raise ImportError(f"import shoal.agents, not {__name__} (no top-level 'agents' package)")
 
-__all__: list[str] = []
+from shoal.agents.agent import Agent
+from shoal.agents.cache import CallCache
+from shoal.agents.grounding import Grounded
+from shoal.agents.result import AgentResult, Attempt, ToolStep
+from shoal.agents.spec import AgentSpec, Budget, Example, load_agent_spec
+
+__all__ = [
+    "Agent",
+    "AgentResult",
+    "AgentSpec",
+    "Attempt",
+    "Budget",
+    "CallCache",
+    "Example",
+    "Grounded",
+    "ToolStep",
+    "load_agent_spec",
+]

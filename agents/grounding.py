@@ -219,9 +219,12 @@ def check_grounded(output: BaseModel, text: str) -> list[str]:
                 if not ok:
                     problems.append(f"{where}: {value!r} does not occur in the input; "
                                     "copy it exactly from the text")
-            for item in value if isinstance(value, list | tuple) else [value]:
-                if isinstance(item, BaseModel):
-                    visit(item, f"{where}.")
+            if isinstance(value, BaseModel):
+                visit(value, f"{where}.")
+            elif isinstance(value, list | tuple):
+                for index, item in enumerate(value):
+                    if isinstance(item, BaseModel):
+                        visit(item, f"{where}.{index}.")
 
     visit(output, "")
     return problems

@@ -78,6 +78,16 @@ class FunctionTool:
         result = self.function(**{k: getattr(parsed, k) for k in type(parsed).model_fields})
         return await result if inspect.isawaitable(result) else result
 
+    def __eq__(self, other: object) -> bool:
+        return (isinstance(other, FunctionTool) and other.function is self.function
+                and other.name == self.name)
+
+    def __hash__(self) -> int:
+        return hash((self.function, self.name))
+
+    def __repr__(self) -> str:
+        return f"FunctionTool({self.name})"
+
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.function(*args, **kwargs)
 

@@ -1,0 +1,106 @@
+"""Prompts: prompt files, the system message (instructions + the output's shape), few-shot
+turns, the rendered input, and the repair message sent after invalid output."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from shoal.agents.spec import AgentSpec
+from shoal.errors import ConfigError
+from shoal.models import Message
+
+__all__ = ["build_messages", "describe_schema", "read_prompt", "render_input", "repair_message"]
+
+_MAX_PROBLEMS = 5
+
+
+def read_prompt(name: str) -> str:
+    """A prompt file's text: an existing path, else a file in shoal.agents' prompts/."""
+    path = Path(name).expanduser()
+    if path.is_file():
+        return path.read_text(encoding="utf-8").strip()
+    packaged = resources.files("shoal.agents").joinpath("prompts", name)
+    if packaged.is_file():
+        return packaged.read_text(encoding="utf-8").strip()
+    raise ConfigError(f"prompt file {name!r} not found (neither a path nor a packaged prompt)",
+                      fix="give a path relative to the working directory or the YAML file")
+
+
+def _type_of(node: dict[str, Any], defs: dict[str, Any], depth: int) -> str:
+    if "$ref" in node:
+        target = defs.get(node["$ref"].rsplit("/", 1)[-1], {})
+        return _type_of(target, defs, depth)
+    if "enum" in node:
+        return "one of " + ", ".join(json.dumps(v) for v in node["enum"][:12]) + (
+            ", …" if len(node["enum"]) > 12 else "")
+    if "anyOf" in node:
+        return " or ".join(_type_of(n, defs, depth) for n in node["anyOf"])
+    kind = node.get("type", "any")
+    if kind == "array":
+        return f"list of {_type_of(node.get('items', {}), defs, depth)}"
+    if kind == "object" and "properties" in node and depth < 3:
+        fields = ", ".join(f"{k}: {_type_of(v, defs, depth + 1)}"
+                           for k, v in node["properties"].items())
+        return "{" + fields + "}"
+    fmt = node.get("format")
+    return f"{kind} ({fmt})" if fmt else str(kind)
+
+
+def describe_schema(schema: dict[str, Any]) -> str:
+    """A compact, human-readable field list of an object schema (not the whole schema:
+    grounded enums may list hundreds of candidates)."""
+    defs = schema.get("$defs", {})
+    lines = []
+    required = set(schema.get("required", []))
+    for name, node in schema.get("properties", {}).items():
+        note = "" if name in required else " (optional)"
+        about = f" — {node['description']}" if node.get("description") else ""
+        lines.append(f"- {name}: {_type_of(node, defs, 1)}{note}{about}")
+    return "\n".join(lines)
+
+
+def _output_schema(spec: AgentSpec) -> dict[str, Any] | None:
+    if isinstance(spec.output, type):
+        return spec.output.model_json_schema()
+    return spec.output
+
+
+def render_input(spec: AgentSpec, value: str | BaseModel | dict[str, Any]) -> str:
+    """The input as the model sees it: text as is, structured input as JSON."""
+    if isinstance(value, str):
+        if spec.input is not None:
+            return spec.input.model_validate_json(value).model_dump_json(indent=1)
+        return value
+    if spec.input is not None:
+        return spec.input.model_validate(value).model_dump_json(indent=1)
+    if isinstance(value, BaseModel):
+        return value.model_dump_json(indent=1)
+    return json.dumps(value, indent=1, default=str)
+
+
+def build_messages(spec: AgentSpec, instructions: str, text: str) -> list[Message]:
+    """System message, few-shot turns, then the input."""
+    system = instructions
+    schema = _output_schema(spec)
+    if schema is not None:
+        system += ("\n\nAnswer with one JSON object with these fields:\n"
+                   + describe_schema(schema))
+    messages = [Message.system(system.strip())] if system.strip() else []
+    for example in spec.examples:
+        answer = example.output if isinstance(example.output, str) else json.dumps(
+            example.output)
+        messages += [Message.user(example.input), Message.assistant(answer)]
+    messages.append(Message.user(text))
+    return messages
+
+
+def repair_message(problems: list[str]) -> str:
+    shown = [p if len(p) <= 200 else p[:197] + "..." for p in problems[:_MAX_PROBLEMS]]
+    more = f"\n(and {len(problems) - _MAX_PROBLEMS} more)" if len(problems) > _MAX_PROBLEMS else ""
+    return ("Your answer was not valid:\n" + "\n".join(f"- {p}" for p in shown) + more
+            + "\nAnswer again with the corrected JSON object only.")

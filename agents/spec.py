@@ -1,0 +1,146 @@
+"""AgentSpec: everything that defines an agent, frozen. Built in Python or loaded from YAML;
+both give the same spec. Import paths ("package.module:Name") name output types, tools and
+validators in YAML."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from shoal.errors import ConfigError
+from shoal.models import ChatOptions
+from shoal.models.registry import SCHEMES
+from shoal.tools import FunctionTool
+
+__all__ = ["AgentSpec", "Budget", "Example", "load_agent_spec", "resolve_import"]
+
+Validator = Callable[[Any, str], None]
+"""Called with (output, input text); raises ValueError or AssertionError to ask for a repair."""
+
+
+def resolve_import(path: str) -> Any:
+    """The object at `package.module:Name` (or `package.module.Name`)."""
+    module_name, sep, attribute = path.partition(":")
+    if not sep:
+        module_name, _, attribute = path.rpartition(".")
+    try:
+        obj: Any = importlib.import_module(module_name)
+        for part in attribute.split("."):
+            obj = getattr(obj, part)
+    except (ImportError, AttributeError, ValueError) as exc:
+        raise ValueError(f"cannot import {path!r}: {exc}") from exc
+    return obj
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Example(_Frozen):
+    """A few-shot example: an input and the output the agent should give for it."""
+
+    input: str
+    output: dict[str, Any] | str
+
+
+class Budget(_Frozen):
+    """Per-run limits; None means unlimited. Tokens count prompt + completion of every call."""
+
+    max_tokens: int | None = Field(default=None, gt=0)
+    max_seconds: float | None = Field(default=None, gt=0)
+    max_escalations: int | None = Field(default=None, ge=0)
+
+
+class AgentSpec(BaseModel):
+    """What an agent is. Constructing one imports named objects but reads no prompt file and
+    opens no model: that happens on the first run."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_-]*$")
+    description: str = ""
+    model: str
+    escalate_to: tuple[str, ...] = ()
+    instructions: str = ""
+    prompt: str | None = None  # a prompt file: a path, or a name in shoal.agents' prompts/
+    examples: tuple[Example, ...] = ()
+    input: type[BaseModel] | None = None
+    output: type[BaseModel] | dict[str, Any] | None = None  # None: plain text
+    tools: tuple[FunctionTool, ...] = ()
+    tool_mode: Literal["auto", "native", "action"] = "auto"
+    max_steps: int = Field(default=6, gt=0)
+    options: ChatOptions = ChatOptions(temperature=0)
+    retries: int = Field(default=2, ge=0)
+    validators: tuple[Validator, ...] = ()
+    budget: Budget = Budget()
+    on_overflow: Literal["error", "drop_oldest"] = "error"
+    cache: bool = True
+
+    @field_validator("model", "escalate_to", mode="after")
+    @classmethod
+    def _model_uris(cls, value: str | tuple[str, ...]) -> str | tuple[str, ...]:
+        for uri in (value,) if isinstance(value, str) else value:
+            scheme, sep, rest = uri.partition(":")
+            if not sep or scheme not in SCHEMES or not rest:
+                raise ValueError(f"{uri!r} is not a model URI ({', '.join(SCHEMES)})")
+        return value
+
+    @field_validator("input", "output", mode="before")
+    @classmethod
+    def _import_types(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = resolve_import(value)
+            if not (isinstance(value, type) and issubclass(value, BaseModel)):
+                raise ValueError("an import path must name a pydantic model class")
+        return value
+
+    @field_validator("tools", mode="before")
+    @classmethod
+    def _import_tools(cls, value: Any) -> Any:
+        items = []
+        for item in value or ():
+            obj = resolve_import(item) if isinstance(item, str) else item
+            items.append(obj if isinstance(obj, FunctionTool) else FunctionTool(obj))
+        return tuple(items)
+
+    @field_validator("validators", mode="before")
+    @classmethod
+    def _import_validators(cls, value: Any) -> Any:
+        return tuple(resolve_import(v) if isinstance(v, str) else v for v in value or ())
+
+    @model_validator(mode="after")
+    def _one_prompt_source(self) -> AgentSpec:
+        if self.instructions and self.prompt:
+            raise ValueError("give either instructions (text) or prompt (a file), not both")
+        names = [t.name for t in self.tools]
+        if len(set(names)) != len(names):
+            raise ValueError(f"tool names must be unique, got {names}")
+        return self
+
+
+def load_agent_spec(path: Path) -> AgentSpec:
+    """An AgentSpec from a YAML file; a relative `prompt` resolves against the file's folder
+    when such a file exists there. Raises ConfigError naming the file and the fields."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"cannot read agent spec {path}: {exc}",
+                          fix="check the path and the YAML syntax") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path} must hold a mapping of agent fields",
+                          fix="see configs/agents/ for examples")
+    prompt = data.get("prompt")
+    if isinstance(prompt, str) and (path.parent / prompt).is_file():
+        data["prompt"] = str((path.parent / prompt).resolve())
+    try:
+        return AgentSpec.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'spec'}: {e['msg']}"
+                             for e in exc.errors())
+        raise ConfigError(f"invalid agent spec {path}: {problems}",
+                          fix="correct the named fields") from exc

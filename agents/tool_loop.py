@@ -1,0 +1,152 @@
+"""The tool-use loop for small models.
+
+Two ways to ask for tool calls:
+- native: the backend's tool calling (the model emits calls the server parses);
+- action: a constrained JSON "action" output, a union of one object per tool
+  (`{"tool": name, "arguments": {...}}`) and `{"final_answer": ...}`, so every step is a valid
+  call or a valid answer even for a model whose native tool calling is unreliable.
+`auto` uses native only where `shoal models probe` found well-formed native calls.
+Tool errors, bad arguments and invalid answers go back to the model as observations.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from shoal.agents.prompting import repair_message
+from shoal.agents.result import RunLedger, ToolStep
+from shoal.agents.spec import AgentSpec
+from shoal.agents.validation import InvalidOutput, OutputPlan
+from shoal.models import ChatRequest, Message, ToolCall
+from shoal.models.probe import load_probe
+from shoal.tools import FunctionTool, ToolArgumentsError
+
+if TYPE_CHECKING:
+    from shoal.agents.agent import Agent
+
+__all__ = ["StepsExhausted", "action_schema", "run_tool_loop", "tool_mode"]
+
+Mode = Literal["native", "action"]
+_MAX_OBSERVATION = 2000
+
+
+class StepsExhausted(Exception):
+    """The model used max_steps without giving a valid final answer."""
+
+
+def tool_mode(spec: AgentSpec, uri: str, cache_dir: Path) -> Mode:
+    if spec.tool_mode != "auto":
+        return spec.tool_mode
+    probe = load_probe(uri, cache_dir)
+    return "native" if probe is not None and probe.native_tool_calls else "action"
+
+
+def action_schema(tools: tuple[FunctionTool, ...], answer: dict[str, Any] | None
+                  ) -> dict[str, Any]:
+    """One JSON schema admitting exactly: a call of one tool with valid arguments, or a final
+    answer of the output's schema."""
+    defs: dict[str, Any] = {}
+    options = []
+    for tool in tools:
+        parameters: dict[str, Any] = dict(tool.spec.parameters)
+        defs.update(parameters.pop("$defs", {}))
+        options.append({"type": "object",
+                        "properties": {"tool": {"const": tool.name}, "arguments": parameters},
+                        "required": ["tool", "arguments"], "additionalProperties": False})
+    final: dict[str, Any] = dict(answer) if answer is not None else {"type": "string"}
+    defs.update(final.pop("$defs", {}))
+    options.append({"type": "object", "properties": {"final_answer": final},
+                    "required": ["final_answer"], "additionalProperties": False})
+    schema: dict[str, Any] = {"anyOf": options}
+    if defs:
+        schema["$defs"] = defs
+    return schema
+
+
+def _action_instructions(tools: tuple[FunctionTool, ...]) -> str:
+    lines = ["You can use tools. Reply with one JSON object per turn: either",
+             '{"tool": "<name>", "arguments": {...}} to call a tool, or',
+             '{"final_answer": ...} once you know the answer.',
+             "Tool results come back as messages starting with 'Observation'.", "Tools:"]
+    for tool in tools:
+        params = ", ".join(f"{name}: {node.get('type', 'any')}" for name, node in
+                           tool.spec.parameters.get("properties", {}).items())
+        lines.append(f"- {tool.name}({params}): {tool.description}")
+    return "\n".join(lines)
+
+
+async def _execute(tools: tuple[FunctionTool, ...], name: str, arguments: dict[str, Any],
+                   ledger: RunLedger) -> str:
+    """Run one tool call; whatever goes wrong becomes the observation, not an exception."""
+    by_name = {t.name: t for t in tools}
+    failed = True
+    if name not in by_name:
+        observation = f"error: no tool named {name!r}; use one of {', '.join(by_name)}"
+    else:
+        try:
+            result = await by_name[name].call(arguments)
+            observation = result if isinstance(result, str) else json.dumps(result, default=str)
+            failed = False
+        except ToolArgumentsError as exc:
+            observation = f"error: {exc}"
+        except Exception as exc:  # a tool's failure is information for the model
+            observation = f"error: {name} failed: {type(exc).__name__}: {exc}"
+    observation = observation[:_MAX_OBSERVATION]
+    ledger.steps.append(ToolStep(name, arguments, observation, failed))
+    return observation
+
+
+async def run_tool_loop(agent: Agent[Any], uri: str, mode: Mode, plan: OutputPlan,
+                        messages: list[Message], ledger: RunLedger) -> Any:
+    """Steps until a valid final answer; raises StepsExhausted after spec.max_steps calls."""
+    spec = agent.spec
+    conversation = list(messages)
+    schema = None
+    if mode == "action":
+        schema = action_schema(spec.tools, plan.schema)
+        system = _action_instructions(spec.tools)
+        if conversation and conversation[0].role == "system":
+            system = f"{conversation[0].content}\n\n{system}"
+            conversation = conversation[1:]
+        conversation.insert(0, Message.system(system))
+    tools = tuple(t.spec for t in spec.tools) if mode == "native" else ()
+    for _ in range(spec.max_steps):
+        ledger.check_budget()
+        request = ChatRequest(messages=tuple(conversation), output_schema=schema, tools=tools,
+                              options=spec.options)
+        response = await agent.call(uri, request)
+        if mode == "native" and response.tool_calls:
+            ledger.record(uri, response.usage, response.text)
+            conversation.append(Message.assistant(response.text, response.tool_calls))
+            for call in response.tool_calls:
+                observation = await _execute(spec.tools, call.name, call.arguments, ledger)
+                conversation.append(Message.tool(observation, call=call))
+            continue
+        answer = response.text
+        if mode == "action":
+            try:
+                action = json.loads(response.text)
+            except json.JSONDecodeError:
+                action = {}
+            if isinstance(action, dict) and "tool" in action:
+                ledger.record(uri, response.usage, response.text)
+                call = ToolCall(id=f"step{len(ledger.steps)}", name=str(action["tool"]),
+                                arguments=dict(action.get("arguments") or {}))
+                observation = await _execute(spec.tools, call.name, call.arguments, ledger)
+                conversation += [Message.assistant(response.text),
+                                 Message.user(f"Observation from {call.name}: {observation}")]
+                continue
+            final = action.get("final_answer") if isinstance(action, dict) else None
+            answer = final if isinstance(final, str) else json.dumps(final)
+        try:
+            output = plan.parse(answer)
+        except InvalidOutput as exc:
+            ledger.record(uri, response.usage, response.text, "; ".join(exc.problems))
+            conversation += [Message.assistant(response.text),
+                             Message.user(repair_message(exc.problems))]
+            continue
+        ledger.record(uri, response.usage, response.text)
+        return output
+    raise StepsExhausted(f"no final answer within {spec.max_steps} steps")

@@ -1,0 +1,203 @@
+"""The agent loop on scripted fake models: repair, escalation, budgets, tools, cache."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from pydantic import BaseModel
+
+from shoal.agents import Agent, AgentSpec, Budget, CallCache, Grounded
+from shoal.errors import BudgetExceeded, ModelUnavailable, OutputValidationError
+from shoal.models import FakeChatModel, FunctionChatModel, ToolCall
+from shoal.settings import Settings
+
+
+class Total(BaseModel):
+    vendor: str
+    total: Decimal
+
+
+class GroundedTotal(BaseModel):
+    vendor: Grounded[str]
+    total: Grounded[Decimal]
+
+
+TEXT = "Blue Bottle Cafe\nTOTAL EUR 9.72"
+GOOD = '{"vendor": "Blue Bottle Cafe", "total": 9.72}'
+
+
+def spec(**overrides: object) -> AgentSpec:
+    fields: dict[str, object] = {"name": "totals", "model": "fake:small",
+                                 "instructions": "Extract the total.", "output": Total,
+                                 "cache": False}
+    return AgentSpec.model_validate(fields | overrides)
+
+
+async def test_repairs_invalid_json_with_the_validation_error(
+        isolated_settings: Settings) -> None:
+    small = FakeChatModel(['{"vendor": "Blue Bottle Cafe", "total": ', GOOD])
+    result = await Agent[Total](spec(), settings=isolated_settings,
+                                models={"fake:small": small}).run(TEXT)
+    assert result.output == Total(vendor="Blue Bottle Cafe", total=Decimal("9.72"))
+    assert [a.error is None for a in result.attempts] == [False, True]
+    assert "Invalid JSON" in (result.attempts[0].error or "")
+    repair = small.requests[1].messages[-1]
+    assert repair.role == "user" and "not valid" in repair.content
+    assert small.requests[1].messages[-2].content.startswith('{"vendor"')
+    assert result.usage.calls == 2 and not result.escalated
+    assert small.requests[0].output_schema == Total.model_json_schema()
+    assert "total: " in small.requests[0].messages[0].content  # schema described in prompt
+
+
+async def test_escalates_after_repeated_failures_then_reports_every_attempt(
+        isolated_settings: Settings) -> None:
+    small = FakeChatModel(["{}", "{}", "{}"])
+    big = FakeChatModel([GOOD])
+    agent = Agent[Total](spec(escalate_to=("fake:big",), retries=2), settings=isolated_settings,
+                         models={"fake:small": small, "fake:big": big})
+    result = await agent.run(TEXT)
+    assert result.model == "fake:big" and result.escalated
+    assert [a.model for a in result.attempts] == ["fake:small"] * 3 + ["fake:big"]
+    assert len(big.requests[0].messages) == 2  # the bigger model starts fresh
+
+    failing = Agent[Total](spec(escalate_to=("fake:big",), retries=0), settings=isolated_settings,
+                           models={"fake:small": FakeChatModel(["{}"]),
+                                   "fake:big": FakeChatModel(['{"vendor": 1}'])})
+    with pytest.raises(OutputValidationError, match="no valid output") as info:
+        await failing.run(TEXT)
+    assert len(info.value.attempts) == 2 and info.value.agent == "totals"
+
+
+async def test_unavailable_model_escalates(isolated_settings: Settings) -> None:
+    down = FakeChatModel([ModelUnavailable("down", model="fake:small")])
+    agent = Agent[Total](spec(escalate_to=("fake:big",)), settings=isolated_settings,
+                         models={"fake:small": down, "fake:big": FakeChatModel([GOOD])})
+    result = await agent.run(TEXT)
+    assert result.model == "fake:big"
+    assert "ModelUnavailable" in (result.attempts[0].error or "")
+
+
+async def test_budgets_stop_the_run(isolated_settings: Settings) -> None:
+    chatty = FunctionChatModel(lambda request: "{}")
+    tokens = Agent[Total](spec(retries=10, budget=Budget(max_tokens=60)),
+                          settings=isolated_settings, models={"fake:small": chatty})
+    with pytest.raises(BudgetExceeded, match="tokens") as info:
+        await tokens.run(TEXT)
+    assert 0 < len(info.value.attempts) < 11
+    capped = Agent[Total](spec(escalate_to=("fake:big",), retries=0,
+                               budget=Budget(max_escalations=0)), settings=isolated_settings,
+                          models={"fake:small": FakeChatModel(["{}"]),
+                                  "fake:big": FakeChatModel([GOOD])})
+    with pytest.raises(BudgetExceeded, match="max_escalations"):
+        await capped.run(TEXT)
+
+
+async def test_grounding_rejects_invented_values(isolated_settings: Settings) -> None:
+    small = FakeChatModel(['{"vendor": "Starbucks", "total": 9.72}', GOOD])
+    agent = Agent[GroundedTotal](spec(output=GroundedTotal), settings=isolated_settings,
+                                 models={"fake:small": small})
+    result = await agent.run(TEXT)
+    assert result.output.vendor == "Blue Bottle Cafe"
+    assert "does not occur in the input" in (result.attempts[0].error or "")
+    schema = small.requests[0].output_schema or {}
+    assert "Blue Bottle Cafe" in schema["properties"]["vendor"]["enum"]
+    assert schema["properties"]["total"]["enum"] == [9.72]
+
+
+async def test_spec_validators_ask_for_repairs(isolated_settings: Settings) -> None:
+    def positive(output: Total, text: str) -> None:
+        if output.total <= 0:
+            raise ValueError("total must be positive")
+
+    small = FakeChatModel(['{"vendor": "Blue Bottle Cafe", "total": -1}', GOOD])
+    result = await Agent[Total](spec(validators=(positive,)), settings=isolated_settings,
+                                models={"fake:small": small}).run(TEXT)
+    assert result.attempts[0].error == "total must be positive"
+
+
+def divide(a: float, b: float) -> float:
+    """Divide a by b.
+
+    Args:
+        a: the dividend
+        b: the divisor
+    """
+    return a / b
+
+
+async def test_action_tool_loop_feeds_tool_errors_back(isolated_settings: Settings) -> None:
+    replies = [
+        json.dumps({"tool": "divide", "arguments": {"a": 1, "b": 0}}),
+        json.dumps({"tool": "divide", "arguments": {"a": "x"}}),
+        json.dumps({"tool": "divide", "arguments": {"a": 9, "b": 3}}),
+        json.dumps({"final_answer": "3"}),
+    ]
+    model = FakeChatModel(replies)
+    agent = Agent[str](spec(output=None, tools=(divide,), tool_mode="action"),
+                       settings=isolated_settings, models={"fake:small": model})
+    result = await agent.run("What is 9 / 3?")
+    assert result.output == "3"
+    assert [s.failed for s in result.steps] == [True, True, False]
+    assert "ZeroDivisionError" in result.steps[0].observation
+    assert "bad arguments for divide" in result.steps[1].observation
+    assert model.requests[1].messages[-1].content.startswith("Observation from divide: error")
+    schema = model.requests[0].output_schema or {}
+    assert [o["properties"].get("tool", {}).get("const") for o in schema["anyOf"]] == [
+        "divide", None]
+
+
+async def test_native_tool_loop_and_step_limit(isolated_settings: Settings) -> None:
+    call = ToolCall(id="c1", name="divide", arguments={"a": 8, "b": 2})
+    model = FakeChatModel([call, "4.0"])
+    agent = Agent[str](spec(output=None, tools=(divide,), tool_mode="native"),
+                       settings=isolated_settings, models={"fake:small": model})
+    result = await agent.run("8 / 2?")
+    assert result.output == "4.0" and result.steps[0].observation == "4.0"
+    assert model.requests[1].messages[-1].role == "tool"
+    assert model.requests[0].tools[0].name == "divide"
+
+    looping = FunctionChatModel(lambda request: call)
+    stuck = Agent[str](spec(output=None, tools=(divide,), tool_mode="native", max_steps=3),
+                       settings=isolated_settings, models={"fake:small": looping})
+    with pytest.raises(OutputValidationError):
+        await stuck.run("8 / 2?")
+    assert len(looping.requests) == 3
+
+
+async def test_cache_hit_skips_the_model(isolated_settings: Settings, tmp_path: Path) -> None:
+    cache = CallCache(tmp_path / "calls.sqlite")
+    model = FakeChatModel([GOOD])
+    first = await Agent[Total](spec(cache=True), settings=isolated_settings, cache=cache,
+                               models={"fake:small": model}).run(TEXT)
+    second = await Agent[Total](spec(cache=True), settings=isolated_settings, cache=cache,
+                                models={"fake:small": model}).run(TEXT)
+    assert first.output == second.output and len(model.requests) == 1
+    assert (first.usage.cache_hits, second.usage.cache_hits) == (0, 1)
+    assert second.usage.total_tokens == 0
+    other = await Agent[Total](spec(cache=True), settings=isolated_settings, cache=cache,
+                               models={"fake:small": FakeChatModel([GOOD])}).run(TEXT + " ")
+    assert other.usage.cache_hits == 0  # a different request is a different key
+
+
+async def test_context_overflow_is_an_error_or_drops_oldest_turns(
+        isolated_settings: Settings) -> None:
+    from shoal.agents import Example
+
+    examples = tuple(Example(input="x " * 200, output={"vendor": "a", "total": 1})
+                     for _ in range(3))
+    small = FakeChatModel([GOOD])
+    tight = spec(examples=examples, options={"num_ctx": 400, "max_tokens": 50})
+    failing = Agent[Total](tight, settings=isolated_settings, models={"fake:small": small})
+    with pytest.raises(OutputValidationError, match="ContextLengthError"):
+        await failing.run(TEXT)
+    dropping = Agent[Total](spec(examples=examples, on_overflow="drop_oldest",
+                                 options={"num_ctx": 400, "max_tokens": 50}),
+                            settings=isolated_settings, models={"fake:small": small})
+    result = await dropping.run(TEXT)
+    assert result.output.vendor == "Blue Bottle Cafe"
+    sent = small.requests[-1].messages
+    assert sent[0].role == "system" and sent[-1].content == TEXT and len(sent) < 8
+    assert small.requests[-1].options.num_ctx == 400
