@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from shoal.agents.prompting import repair_message
 from shoal.agents.result import RunLedger, ToolStep
 from shoal.agents.spec import AgentSpec
-from shoal.agents.validation import InvalidOutput, OutputPlan
+from shoal.agents.validation import InvalidOutput, OutputPlan, output_plan
 from shoal.models import ChatRequest, Message, ToolCall
 from shoal.models.probe import load_probe
 from shoal.tools import FunctionTool, ToolArgumentsError
@@ -30,6 +30,8 @@ __all__ = ["StepsExhausted", "action_schema", "run_tool_loop", "tool_mode"]
 
 Mode = Literal["native", "action"]
 _MAX_OBSERVATION = 2000
+_NEXT = ('If this answers the question, reply {"final_answer": ...} now; '
+         "otherwise call a tool with different arguments.")
 
 
 class StepsExhausted(Exception):
@@ -46,7 +48,7 @@ def tool_mode(spec: AgentSpec, uri: str, cache_dir: Path) -> Mode:
 def action_schema(tools: tuple[FunctionTool, ...], answer: dict[str, Any] | None
                   ) -> dict[str, Any]:
     """One JSON schema admitting exactly: a call of one tool with valid arguments, or a final
-    answer of the output's schema."""
+    answer of the output's schema. With no tools: the final answer only."""
     defs: dict[str, Any] = {}
     options = []
     for tool in tools:
@@ -98,9 +100,15 @@ async def _execute(tools: tuple[FunctionTool, ...], name: str, arguments: dict[s
     return observation
 
 
+def _with_source(plan: OutputPlan, observation: str) -> OutputPlan:
+    """Tool results are sources too: grounded output fields may take values from them."""
+    return output_plan(plan.spec, f"{plan.text}\n{observation}")
+
+
 async def run_tool_loop(agent: Agent[Any], uri: str, mode: Mode, plan: OutputPlan,
                         messages: list[Message], ledger: RunLedger) -> Any:
-    """Steps until a valid final answer; raises StepsExhausted after spec.max_steps calls."""
+    """Steps until a valid final answer; raises StepsExhausted after spec.max_steps calls.
+    Grounded output fields may take values from the input or from any tool observation."""
     spec = agent.spec
     conversation = list(messages)
     schema = None
@@ -112,16 +120,20 @@ async def run_tool_loop(agent: Agent[Any], uri: str, mode: Mode, plan: OutputPla
             conversation = conversation[1:]
         conversation.insert(0, Message.system(system))
     tools = tuple(t.spec for t in spec.tools) if mode == "native" else ()
-    for _ in range(spec.max_steps):
+    for step in range(spec.max_steps):
         ledger.check_budget()
-        request = ChatRequest(messages=tuple(conversation), output_schema=schema, tools=tools,
-                              options=spec.options)
+        last = step == spec.max_steps - 1
+        if mode == "action" and last:  # the last step may only answer: small models loop
+            schema = action_schema((), plan.schema)
+        request = ChatRequest(messages=tuple(conversation), output_schema=schema,
+                              tools=() if last else tools, options=spec.options)
         response = await agent.call(uri, request)
         if mode == "native" and response.tool_calls:
             ledger.record(uri, response.usage, response.text)
             conversation.append(Message.assistant(response.text, response.tool_calls))
             for call in response.tool_calls:
                 observation = await _execute(spec.tools, call.name, call.arguments, ledger)
+                plan = _with_source(plan, observation)
                 conversation.append(Message.tool(observation, call=call))
             continue
         answer = response.text
@@ -135,8 +147,10 @@ async def run_tool_loop(agent: Agent[Any], uri: str, mode: Mode, plan: OutputPla
                 call = ToolCall(id=f"step{len(ledger.steps)}", name=str(action["tool"]),
                                 arguments=dict(action.get("arguments") or {}))
                 observation = await _execute(spec.tools, call.name, call.arguments, ledger)
-                conversation += [Message.assistant(response.text),
-                                 Message.user(f"Observation from {call.name}: {observation}")]
+                plan = _with_source(plan, observation)
+                schema = action_schema(spec.tools, plan.schema)
+                conversation += [Message.assistant(response.text), Message.user(
+                    f"Observation from {call.name}: {observation}\n{_NEXT}")]
                 continue
             final = action.get("final_answer") if isinstance(action, dict) else None
             answer = final if isinstance(final, str) else json.dumps(final)

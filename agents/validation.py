@@ -79,12 +79,22 @@ class OutputPlan:
         return data
 
 
+def _require_every_field(schema: dict[str, Any]) -> dict[str, Any]:
+    """The grammar makes a small model write every field (null where it has no value): left
+    optional, such models skip fields they could have filled. Validation is unchanged."""
+    for node in [schema, *schema.get("$defs", {}).values()]:
+        if isinstance(node, dict) and isinstance(node.get("properties"), dict):
+            node["required"] = list(node["properties"])
+    return schema
+
+
 def output_plan(spec: AgentSpec, text: str) -> OutputPlan:
     output_type = spec.output
     if output_type is None:
         schema = None
     elif isinstance(output_type, type):
-        schema = grounded_schema(output_type, text) or output_type.model_json_schema()
+        schema = _require_every_field(
+            grounded_schema(output_type, text) or output_type.model_json_schema())
     else:
         schema = output_type
     return OutputPlan(spec, text, schema)

@@ -38,7 +38,7 @@ def _value(node: ast.AST) -> float:
 
 
 def calculate(expression: str) -> float:
-    """Evaluate an arithmetic expression, e.g. "(12.5 + 3) * 4".
+    """Evaluate an arithmetic expression and return its value.
 
     Args:
         expression: numbers combined with + - * / // % ** and parentheses.

@@ -1,6 +1,7 @@
 """Ready specialists: each is a function returning an AgentSpec with a sensible small model,
 a prompt file under prompts/, and a typed output."""
 
+from shoal.agents.library.answers import NumericAnswer
 from shoal.agents.library.classifier import classifier_spec
 from shoal.agents.library.extractor import Invoice, LineItem, extractor_spec
 from shoal.agents.library.sql_writer import SQLQuery, SQLTask, sql_writer_spec
@@ -9,6 +10,7 @@ from shoal.agents.library.summarizer import summarizer_spec
 __all__ = [
     "Invoice",
     "LineItem",
+    "NumericAnswer",
     "SQLQuery",
     "SQLTask",
     "classifier_spec",

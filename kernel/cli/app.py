@@ -7,7 +7,7 @@ import sys
 import typer
 from rich.console import Console
 
-from shoal.cli import chat, models
+from shoal.cli import agent, chat, models
 from shoal.errors import ShoalError
 
 __all__ = ["app", "main"]
@@ -19,6 +19,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(models.app, name="models")
+app.add_typer(agent.app, name="agent")
 app.command("chat")(chat.chat)
 
 
