@@ -1,35 +1,31 @@
-"""Quick start: a small model on this machine fills a typed record (the README's example)."""
+"""Quick start: a small model on this machine fills a typed, grounded record (README example).
 
-import asyncio
+Every Grounded field may only take a value that occurs in the text: the grammar offers the
+model the candidate spans, and validation re-checks them. Invalid output is repaired, then
+escalated to the bigger model.
+"""
+
+from decimal import Decimal
 
 from pydantic import BaseModel
 
-from shoal import ChatRequest, Message, open_model
+from shoal.agents import Agent, AgentSpec, Grounded
 
 
 class Receipt(BaseModel):
-    vendor: str
-    date: str
-    total: float
+    vendor: Grounded[str]
+    total: Grounded[Decimal]
     currency: str
 
 
 TEXT = "Blue Bottle Cafe\n2026-11-03 08:14\n2x Latte 9.00\nTax 0.72\nTOTAL EUR 9.72"
 
-
-async def main() -> None:
-    model = open_model("pack:qwen2.5-coder-0.5b")  # embedded llama.cpp, no server needed
-    request = ChatRequest(
-        messages=(Message.system("Extract the receipt fields."), Message.user(TEXT)),
-        output_schema=Receipt.model_json_schema(),  # grammar-enforced JSON
-    )
-    response = await model.chat(request)
-    receipt = Receipt.model_validate_json(response.text)
-    print(receipt.model_dump_json(indent=2))
-    u = response.usage
-    print(f"{u.prompt_tokens}+{u.completion_tokens} tokens, {u.wall_seconds:.1f} s "
-          f"(load {u.load_seconds:.1f} s, decode {u.decode_tokens_per_second or 0:.0f} tok/s)")
-
+spec = AgentSpec(name="receipt", model="pack:qwen2.5-coder-0.5b",
+                 escalate_to=["pack:qwen2.5-coder-1.5b"], prompt="extractor.md", output=Receipt)
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    result = Agent[Receipt](spec).run_sync(TEXT)
+    print(result.output.model_dump_json(indent=2))
+    u = result.usage
+    print(f"{result.model}: {len(result.attempts)} call(s), {u.prompt_tokens}+"
+          f"{u.completion_tokens} tokens, {result.seconds:.1f} s, cache hits {u.cache_hits}")

@@ -201,3 +201,24 @@ async def test_context_overflow_is_an_error_or_drops_oldest_turns(
     sent = small.requests[-1].messages
     assert sent[0].role == "system" and sent[-1].content == TEXT and len(sent) < 8
     assert small.requests[-1].options.num_ctx == 400
+
+
+async def test_tool_results_ground_the_final_answer(isolated_settings: Settings) -> None:
+    from shoal.agents.library import NumericAnswer
+    from shoal.tools import calculate
+
+    model = FakeChatModel([
+        json.dumps({"tool": "calculate", "arguments": {"expression": "12 * 12.5"}}),
+        json.dumps({"final_answer": {"value": 2250}}),  # invented: not in input or results
+        json.dumps({"final_answer": {"value": 150.0}}),
+    ])
+    agent = Agent[NumericAnswer](spec(output=NumericAnswer, tools=(calculate,),
+                                      tool_mode="action"),
+                                 settings=isolated_settings, models={"fake:small": model})
+    result = await agent.run("What is 12 * 12.5?")
+    assert result.output.value == 150.0
+    assert "does not occur" in (result.attempts[1].error or "")
+    final_option = (model.requests[1].output_schema or {})["anyOf"][-1]
+    assert 150.0 in final_option["properties"]["final_answer"]["properties"]["value"]["enum"]
+    first_option = (model.requests[0].output_schema or {})["anyOf"][-1]
+    assert 150.0 not in first_option["properties"]["final_answer"]["properties"]["value"]["enum"]
