@@ -1,7 +1,7 @@
 """Synthetic but realistic receipt and invoice texts (as OCR would give them), with the
 fields they contain. Seeded: the same documents every run.
 
-    .venv/bin/python bench/documents.py     # prints them
+    .venv/bin/python -m bench.documents     # prints them
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Plain JSON schema vs grounded fields, per small model, on 30 receipts and invoices.
 
-    .venv/bin/python bench/extraction.py [--docs 30] [--models smollm2-135m,qwen2.5-coder-0.5b,gemma3-270m]
+    .venv/bin/python -m bench.extraction [--docs 30] [--models a,b,c]
 
 Both modes use grammar-constrained output of the same fields and one attempt (no repair, no
 escalation), so the difference is grounding alone. Field accuracy counts the 7 fields of every
@@ -16,18 +16,15 @@ import datetime as dt
 import sys
 import time
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, Field
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from documents import Document, make_documents  # noqa: E402  # a sibling script, not a package
-
-from shoal.agents import Agent, AgentSpec, Grounded  # noqa: E402
-from shoal.errors import AgentError  # noqa: E402
-from shoal.models.packs import ensure_pack  # noqa: E402
-from shoal.settings import load_settings  # noqa: E402
+from bench.documents import Document, make_documents
+from shoal.agents import Agent, AgentSpec, Grounded
+from shoal.errors import AgentError
+from shoal.models.packs import ensure_pack
+from shoal.settings import load_settings
 
 FIELDS = ("vendor", "number", "date", "currency", "subtotal", "tax", "total")
 

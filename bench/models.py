@@ -1,6 +1,6 @@
 """Embedded backend vs raw xllamacpp, side by side in one run, same model and prompts.
 
-    .venv/bin/python bench/models.py [--rounds 6] [--max-tokens 96]
+    .venv/bin/python -m bench.models [--rounds 6] [--max-tokens 96]
 
 Prints decode and prefill tokens/s (llama.cpp's own timings) and wall seconds per call for
 both, their ratio (goal >= 0.9x), and Shoal's per-call overhead: wall time outside llama.cpp,
