@@ -17,6 +17,7 @@ from shoal.agents.spec import AgentSpec
 from shoal.agents.tool_loop import StepsExhausted, run_tool_loop, tool_mode
 from shoal.agents.validation import InvalidOutput, OutputPlan, output_plan
 from shoal.errors import ModelError, OutputValidationError
+from shoal.memory import open_database
 from shoal.models import ChatModel, ChatRequest, ChatResponse, Message, Usage, open_model
 from shoal.settings import Settings, load_settings
 
@@ -53,7 +54,7 @@ class Agent(Generic[T]):
     @property
     def cache(self) -> CallCache | None:
         if self._cache is None and self.spec.cache:
-            self._cache = CallCache(self.settings.cache_dir / "calls.sqlite")
+            self._cache = CallCache(open_database(self.settings.database_url))
         return self._cache if self.spec.cache else None
 
     def model(self, uri: str) -> ChatModel:

@@ -1,7 +1,29 @@
-"""shoal.graphs: graphs built on the Shoal kernel (filled in by later work)."""
+"""shoal.graphs: agents composed as LangGraph graphs, with durable runs and a SQL ledger."""
 
-# Installed as shoal.graphs only: a top-level 'graphs' package would clash with other libraries.
+# Installed as shoal.graphs only: a top-level 'graphs' would clash with other libraries.
 if __name__ != "shoal.graphs":
     raise ImportError(f"import shoal.graphs, not {__name__} (no top-level 'graphs' package)")
 
-__all__: list[str] = []
+from shoal.graphs.compose import Graph, approval, cascade, fan_out, pipeline, router
+from shoal.graphs.context import ShoalContext
+from shoal.graphs.runner import GraphDefinition, GraphRunner, RunOutcome, load_definition
+from shoal.graphs.spec import GraphSpec, compile_graph, load_graph_spec
+from shoal.graphs.state import FlowState
+
+__all__ = [
+    "FlowState",
+    "Graph",
+    "GraphDefinition",
+    "GraphRunner",
+    "GraphSpec",
+    "RunOutcome",
+    "ShoalContext",
+    "approval",
+    "cascade",
+    "compile_graph",
+    "fan_out",
+    "load_definition",
+    "load_graph_spec",
+    "pipeline",
+    "router",
+]

@@ -52,6 +52,10 @@ class Settings(BaseSettings):
     cache_dir: Path = Field(default_factory=_default_cache_dir)
     agents_dir: Path = Field(default=Path("configs/agents"),
                              description="where `shoal agent run NAME` finds NAME.yaml")
+    graphs_dir: Path = Field(default=Path("configs/graphs"),
+                             description="where `shoal run NAME` finds NAME.yaml")
+    prices_file: Path = Field(default=Path("configs/prices.yaml"),
+                              description="price table for cost estimates")
     database_url: str = Field(default_factory=_default_database_url)
     n_ctx: int = Field(default=4096, gt=0, description="context window when a request sets none")
     n_threads: int = Field(default_factory=lambda: os.cpu_count() or 1, gt=0)

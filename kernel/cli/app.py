@@ -7,7 +7,7 @@ import sys
 import typer
 from rich.console import Console
 
-from shoal.cli import agent, chat, models
+from shoal.cli import agent, chat, graph, models, runs
 from shoal.errors import ShoalError
 
 __all__ = ["app", "main"]
@@ -20,6 +20,9 @@ app = typer.Typer(
 )
 app.add_typer(models.app, name="models")
 app.add_typer(agent.app, name="agent")
+app.add_typer(graph.app, name="graph")
+app.add_typer(runs.app, name="runs")
+app.command("run")(graph.run)
 app.command("chat")(chat.chat)
 
 

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from shoal.agents import Agent, AgentSpec, Budget, CallCache, Grounded
 from shoal.errors import BudgetExceeded, ModelUnavailable, OutputValidationError
+from shoal.memory import Database
 from shoal.models import FakeChatModel, FunctionChatModel, ToolCall
 from shoal.settings import Settings
 
@@ -168,7 +169,7 @@ async def test_native_tool_loop_and_step_limit(isolated_settings: Settings) -> N
 
 
 async def test_cache_hit_skips_the_model(isolated_settings: Settings, tmp_path: Path) -> None:
-    cache = CallCache(tmp_path / "calls.sqlite")
+    cache = CallCache(Database(f"sqlite:///{tmp_path / 'shoal.db'}"))
     model = FakeChatModel([GOOD])
     first = await Agent[Total](spec(cache=True), settings=isolated_settings, cache=cache,
                                models={"fake:small": model}).run(TEXT)

@@ -1,0 +1,68 @@
+"""`shoal graph draw NAME` and `shoal run GRAPH --input ...`."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from shoal.errors import ConfigError
+from shoal.settings import load_settings
+
+__all__ = ["app", "run"]
+
+app = typer.Typer(help="Graphs: YAML in configs/graphs/, or package.module:function.",
+                  no_args_is_help=True)
+
+
+@app.command()
+def draw(name: Annotated[str, typer.Argument(help="graph name or import path")]) -> None:
+    """Print the graph as a Mermaid diagram."""
+    from shoal.graphs import load_definition
+
+    settings = load_settings()
+    graph = load_definition(name, settings, settings.graphs_dir).build(None)
+    sys.stdout.write(graph.get_graph().draw_mermaid())
+
+
+def _parse_input(text: str | None, file: Path | None) -> Any:
+    if (text is None) == (file is None):
+        raise ConfigError("give the input with --input or --file",
+                          fix='shoal run GRAPH --input "text"  (JSON is parsed when it parses)')
+    raw = file.read_text(encoding="utf-8") if file else str(text)
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw
+
+
+def print_outcome(outcome: Any, as_json: bool) -> None:
+    body = {"run_id": outcome.run_id, "thread_id": outcome.thread_id, "status": outcome.status,
+            "value": outcome.state.get("value"), "results": outcome.state.get("results"),
+            "waiting_for": outcome.waiting_for}
+    if as_json:
+        json.dump(body, sys.stdout, indent=2, default=str)
+        sys.stdout.write("\n")
+        return
+    Console().print_json(json.dumps(body, default=str))
+
+
+def run(
+    graph: Annotated[str, typer.Argument(help="graph name or import path")],
+    input_text: Annotated[str | None, typer.Option("--input", help="the input (text or JSON)")]
+    = None,
+    file: Annotated[Path | None, typer.Option(help="read the input from a file")] = None,
+    thread: Annotated[str | None, typer.Option(help="thread id (default: a new one)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """Run a graph durably; an interrupted or crashed run continues with `shoal runs resume`."""
+    from shoal.graphs import GraphRunner, load_definition
+
+    settings = load_settings()
+    runner = GraphRunner(load_definition(graph, settings, settings.graphs_dir), settings)
+    print_outcome(asyncio.run(runner.start(_parse_input(input_text, file), thread)), as_json)

@@ -1,0 +1,103 @@
+"""`shoal runs list|show|stats|resume`: the run ledger, with costs."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from shoal.errors import ConfigError
+
+if TYPE_CHECKING:
+    from shoal.memory import Ledger
+from shoal.settings import load_settings
+
+__all__ = ["app"]
+
+app = typer.Typer(help="Recorded graph runs and model calls.", no_args_is_help=True)
+
+
+def _ledger() -> Ledger:
+    from shoal.memory import Ledger, open_database  # lazily: keeps CLI start fast
+
+    return Ledger(open_database(load_settings().database_url))
+
+
+@app.command("list")
+def list_runs(limit: Annotated[int, typer.Option(help="how many")] = 20) -> None:
+    """The latest runs."""
+    table = Table("run", "graph", "thread", "status", "started", "seconds")
+    for run in _ledger().runs(limit):
+        took = f"{run.finished_at - run.started_at:.1f}" if run.finished_at else "-"
+        table.add_row(run.id[:12], run.graph, run.thread_id[:12], run.status,
+                      datetime.fromtimestamp(run.started_at).strftime("%Y-%m-%d %H:%M:%S"), took)
+    Console().print(table)
+
+
+def _totals_table(title: str, groups: dict[str, list]) -> Table:  # type: ignore[type-arg]  # CallRow lists
+    from shoal.memory.costs import load_prices, totals
+
+    prices = load_prices(load_settings().prices_file)
+    cloud = list(prices.cloud)
+    table = Table("", "calls", "tokens in/out", "tok/s", "seconds", "cache hits", "escalations",
+                  "local $", *[f"{name} $" for name in cloud], title=title)
+    for name, calls in groups.items():
+        t = totals(calls)
+        rate = f"{t.decode_tokens_per_second:.1f}" if t.decode_tokens_per_second else "-"
+        costs = t.cloud_costs(prices)
+        table.add_row(name, str(t.calls), f"{t.prompt_tokens}/{t.completion_tokens}", rate,
+                      f"{t.seconds:.1f}", str(t.cache_hits), str(t.escalations),
+                      f"{t.local_cost(prices):.5f}", *[f"{costs[c]:.5f}" for c in cloud])
+    return table
+
+
+@app.command()
+def show(run_id: Annotated[str, typer.Argument(help="run id (or a unique prefix)")]) -> None:
+    """Per node: tokens, tokens/s, seconds, cache hits, escalations and costs."""
+    ledger = _ledger()
+    matches = [r for r in ledger.runs(10_000) if r.id.startswith(run_id)]
+    if len(matches) != 1:
+        raise ConfigError(f"{len(matches)} runs match {run_id!r}", fix="give more of the id")
+    run = matches[0]
+    by_node: dict[str, list] = {}  # type: ignore[type-arg]  # CallRow lists
+    for call in ledger.calls(run.id):
+        by_node.setdefault(call.node or "-", []).append(call)
+    Console().print(f"run {run.id} · graph {run.graph} · thread {run.thread_id} · {run.status}")
+    Console().print(_totals_table("per node", by_node))
+
+
+@app.command()
+def stats() -> None:
+    """Totals over all recorded calls, per model."""
+    by_model: dict[str, list] = {}  # type: ignore[type-arg]  # CallRow lists
+    for call in _ledger().calls():
+        by_model.setdefault(call.model, []).append(call)
+    Console().print(_totals_table("per model", by_model))
+
+
+@app.command()
+def resume(
+    thread: Annotated[str, typer.Argument(help="thread id")],
+    approve: Annotated[bool, typer.Option("--approve", help="approve a pending side effect")]
+    = False,
+    reject: Annotated[bool, typer.Option("--reject", help="reject a pending side effect")]
+    = False,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """Continue an interrupted or crashed run from its last checkpoint."""
+    from shoal.cli.graph import print_outcome
+    from shoal.graphs import GraphRunner, load_definition
+
+    if approve and reject:
+        raise ConfigError("--approve and --reject exclude each other", fix="give one")
+    settings = load_settings()
+    run = _ledger().latest_run(thread)
+    if run is None:
+        raise ConfigError(f"no run recorded for thread {thread!r}", fix="see `shoal runs list`")
+    runner = GraphRunner(load_definition(run.graph, settings, settings.graphs_dir), settings)
+    decision = True if approve else (False if reject else None)
+    print_outcome(asyncio.run(runner.resume(thread, decision)), as_json)

@@ -1,0 +1,116 @@
+"""The SQL store: SQLite by default, PostgreSQL by URL.
+
+SQLite is set up for several writers: WAL journal, a busy timeout, and write transactions
+opened with BEGIN IMMEDIATE, so concurrent writers queue instead of failing with
+"database is locked". Every insert helper is idempotent (ON CONFLICT DO NOTHING on natural or
+generated keys).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session, SQLModel
+
+from shoal.errors import ConfigError
+from shoal.memory.tables import table_of
+
+__all__ = ["Database"]
+
+_BUSY_TIMEOUT_MS = 30_000
+
+
+def _sqlalchemy_url(url: str) -> str:
+    if url.startswith(("postgresql://", "postgres://")):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    if url.startswith(("sqlite:///", "postgresql+psycopg://")):
+        return url
+    raise ConfigError(f"database URL {url!r} is neither sqlite:///… nor postgresql://…",
+                      fix="set SHOAL_DATABASE_URL, e.g. sqlite:///shoal.db or "
+                      "postgresql://user@host/db")
+
+
+def _sqlite_setup(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection: Any, _: Any) -> None:
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class Database:
+    """A database by URL. Opens nothing until used; applies migrations on first use."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._sa_url = _sqlalchemy_url(url)
+        self._engine: Engine | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self._sa_url.startswith("sqlite")
+
+    @property
+    def engine(self) -> Engine:
+        with self._lock:
+            if self._engine is None:
+                self._engine = self._connect()
+        return self._engine
+
+    def _connect(self) -> Engine:
+        from shoal.memory.migrations import migrate
+
+        if self.is_sqlite:
+            path = Path(self._sa_url.removeprefix("sqlite:///"))
+            path.parent.mkdir(parents=True, exist_ok=True)
+            engine = create_engine(self._sa_url, connect_args={"timeout": 30,
+                                                               "check_same_thread": False})
+            _sqlite_setup(engine)
+        else:
+            engine = create_engine(self._sa_url, pool_pre_ping=True)
+        try:
+            migrate(engine)
+        except SQLAlchemyError as exc:
+            engine.dispose()
+            raise ConfigError(f"cannot open database {self.url}: {exc.__class__.__name__}: "
+                              f"{str(exc).splitlines()[0]}",
+                              fix="check SHOAL_DATABASE_URL and that the server runs") from exc
+        return engine
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session whose transaction commits on success and rolls back on error."""
+        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+            yield session
+
+    def insert_ignore(self, model: type[SQLModel], rows: Sequence[dict[str, Any]]) -> int:
+        """Insert rows, skipping any whose key exists already; the number inserted."""
+        if not rows:
+            return 0
+        insert = sqlite_insert if self.is_sqlite else pg_insert
+        statement = insert(table_of(model)).values(list(rows)).on_conflict_do_nothing()
+        with self.session() as session:
+            result = session.connection().execute(statement)
+            return int(result.rowcount or 0)
+
+    def dispose(self) -> None:
+        with self._lock:
+            if self._engine is not None:
+                self._engine.dispose()
+                self._engine = None

@@ -1,0 +1,94 @@
+"""The run ledger: every graph run and every model call, in SQL."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+import uuid
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from sqlmodel import col, select
+
+from shoal.memory.database import Database
+from shoal.memory.tables import CallRow, RunRow
+from shoal.models import Usage
+
+__all__ = ["CallAttempt", "Ledger", "input_hash"]
+
+
+class CallAttempt(Protocol):
+    """What the ledger needs of an agent attempt (shoal.agents.Attempt has it)."""
+
+    @property
+    def model(self) -> str: ...
+
+    @property
+    def error(self) -> str | None: ...
+
+    @property
+    def usage(self) -> Usage: ...
+
+
+def input_hash(value: Any) -> str:
+    data = json.dumps(value, sort_keys=True, default=str).encode()
+    return hashlib.sha256(data).hexdigest()
+
+
+class Ledger:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def start_run(self, graph: str, thread_id: str, value: Any) -> str:
+        run_id = uuid.uuid4().hex
+        self.db.insert_ignore(RunRow, [{
+            "id": run_id, "graph": graph, "thread_id": thread_id, "status": "running",
+            "input_hash": input_hash(value), "started_at": time.time()}])
+        return run_id
+
+    def finish_run(self, run_id: str, status: str, error: str | None = None) -> None:
+        with self.db.session() as session:
+            row = session.get(RunRow, run_id)
+            if row is not None:
+                row.status, row.error, row.finished_at = status, error, time.time()
+                session.add(row)
+
+    def record_attempts(self, *, run_id: str | None, node: str | None, agent: str,
+                        chain: Sequence[str], attempts: Sequence[CallAttempt]) -> int:
+        """One calls row per model call of an agent run; escalation = the model's place in
+        the agent's chain."""
+        now = time.time()
+        rows = [{
+            "id": uuid.uuid4().hex, "run_id": run_id, "node": node, "agent": agent,
+            "model": a.model, "prompt_tokens": a.usage.prompt_tokens,
+            "completion_tokens": a.usage.completion_tokens,
+            "load_seconds": a.usage.load_seconds, "prefill_seconds": a.usage.prefill_seconds,
+            "decode_seconds": a.usage.decode_seconds, "wall_seconds": a.usage.wall_seconds,
+            "cache_hit": a.usage.cache_hits > 0,
+            "escalation": chain.index(a.model) if a.model in chain else 0,
+            "error": a.error, "created_at": now,
+        } for a in attempts]
+        return self.db.insert_ignore(CallRow, rows)
+
+    def runs(self, limit: int = 20) -> list[RunRow]:
+        with self.db.session() as session:
+            statement = select(RunRow).order_by(col(RunRow.started_at).desc()).limit(limit)
+            return list(session.exec(statement))
+
+    def run(self, run_id: str) -> RunRow | None:
+        with self.db.session() as session:
+            return session.get(RunRow, run_id)
+
+    def latest_run(self, thread_id: str) -> RunRow | None:
+        with self.db.session() as session:
+            statement = (select(RunRow).where(RunRow.thread_id == thread_id)
+                         .order_by(col(RunRow.started_at).desc()).limit(1))
+            return session.exec(statement).first()
+
+    def calls(self, run_id: str | None = None) -> list[CallRow]:
+        with self.db.session() as session:
+            statement = select(CallRow).order_by(col(CallRow.created_at))
+            if run_id is not None:
+                statement = statement.where(CallRow.run_id == run_id)
+            return list(session.exec(statement))

@@ -1,0 +1,54 @@
+"""Ordered, recorded schema migrations. Append new ones; never edit an applied one.
+
+Each migration is a named function run inside one transaction; its name is recorded in
+`shoal_migrations`, so every database applies each migration once, in order.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from sqlalchemy import Connection, Engine, text
+
+from shoal.memory.tables import (
+    CacheRow,
+    CallRow,
+    FactRow,
+    MessageRow,
+    MigrationRow,
+    RunRow,
+    table_of,
+)
+
+__all__ = ["MIGRATIONS", "migrate"]
+
+
+def _initial(connection: Connection) -> None:
+    for table in (RunRow, CallRow, MessageRow, FactRow, CacheRow):
+        table_of(table).create(connection, checkfirst=True)
+
+
+MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
+    ("0001_initial", _initial),
+]
+
+
+def migrate(engine: Engine) -> list[str]:
+    """Apply the migrations this database lacks; the names applied now."""
+    applied_now = []
+    with engine.begin() as connection:
+        table_of(MigrationRow).create(connection, checkfirst=True)
+    for name, step in MIGRATIONS:
+        with engine.begin() as connection:
+            done = connection.execute(
+                text("SELECT 1 FROM shoal_migrations WHERE name = :name"), {"name": name}
+            ).first()
+            if done:
+                continue
+            step(connection)
+            connection.execute(
+                text("INSERT INTO shoal_migrations (name, applied_at) VALUES (:name, :at) "
+                     "ON CONFLICT (name) DO NOTHING"), {"name": name, "at": time.time()})
+            applied_now.append(name)
+    return applied_now
