@@ -3,7 +3,13 @@
 
 from __future__ import annotations
 
+import itertools
+import os
+import shutil
 import socket
+import subprocess
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -37,3 +43,56 @@ def closed_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
     return port
+
+
+def _pg_binary(name: str) -> str:
+    found = shutil.which(name) or next(
+        (str(p) for p in sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"))), None)
+    if found is None:
+        pytest.fail(f"PostgreSQL's {name} is missing: install the Debian package postgresql "
+                    "(.ci/run does)")
+    return found
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """A real PostgreSQL server on a Unix socket in a temporary folder, for this session;
+    yields a libpq URL of its `postgres` database. Runs as the `postgres` user when root."""
+    root = Path(tempfile.mkdtemp(prefix="shoal-pg-"))
+    root.chmod(0o755)
+    data, socket_dir = root / "data", root / "sock"
+    socket_dir.mkdir()
+    as_user: list[str] = []
+    if os.geteuid() == 0:
+        shutil.chown(root, "postgres")
+        shutil.chown(socket_dir, "postgres")
+        as_user = ["runuser", "-u", "postgres", "--"]
+    port = "5499"
+    subprocess.run([*as_user, _pg_binary("initdb"), "-D", str(data), "-U", "postgres",
+                    "--auth=trust", "-E", "UTF8"], check=True, capture_output=True)
+    subprocess.run([*as_user, _pg_binary("pg_ctl"), "-D", str(data), "-w", "-l",
+                    str(root / "log"), "-o", f"-k {socket_dir} -c listen_addresses='' -p {port}",
+                    "start"], check=True, capture_output=True)
+    try:
+        yield f"postgresql://postgres@/postgres?host={socket_dir}&port={port}"
+    finally:
+        subprocess.run([*as_user, _pg_binary("pg_ctl"), "-D", str(data), "-m", "fast", "stop"],
+                       check=False, capture_output=True)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+_database_numbers = itertools.count()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty database: SQLite in tmp_path, or a new database on the test server."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'shoal.db'}"
+    import psycopg
+
+    server = request.getfixturevalue("postgres_server")
+    name = f"shoal_test_{os.getpid()}_{next(_database_numbers)}"
+    with psycopg.connect(server, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    return server.replace("/postgres?", f"/{name}?")

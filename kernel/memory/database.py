@@ -9,6 +9,7 @@ generated keys).
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -71,6 +72,8 @@ class Database:
         with self._lock:
             if self._engine is None:
                 self._engine = self._connect()
+                # pooled connections close with the Database, not at garbage collection
+                weakref.finalize(self, self._engine.dispose)
         return self._engine
 
     def _connect(self) -> Engine:
@@ -104,10 +107,12 @@ class Database:
         if not rows:
             return 0
         insert = sqlite_insert if self.is_sqlite else pg_insert
-        statement = insert(table_of(model)).values(list(rows)).on_conflict_do_nothing()
+        table = table_of(model)
+        # RETURNING yields only the rows inserted, on both dialects (rowcount may be -1)
+        statement = (insert(table).values(list(rows)).on_conflict_do_nothing()
+                     .returning(*table.primary_key.columns))
         with self.session() as session:
-            result = session.connection().execute(statement)
-            return int(result.rowcount or 0)
+            return len(session.connection().execute(statement).fetchall())
 
     def dispose(self) -> None:
         with self._lock:
