@@ -91,7 +91,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return f"sqlite:///{tmp_path / 'shoal.db'}"
     import psycopg
 
-    server = request.getfixturevalue("postgres_server")
+    server: str = request.getfixturevalue("postgres_server")
     name = f"shoal_test_{os.getpid()}_{next(_database_numbers)}"
     with psycopg.connect(server, autocommit=True) as connection:
         connection.execute(f'CREATE DATABASE "{name}"')
