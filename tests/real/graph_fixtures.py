@@ -81,3 +81,31 @@ def effect_rows(database_url: str, thread: str) -> tuple[list[str], list[str]]:
         return sorted(done), sorted(tried)
     finally:
         db.dispose()
+
+
+def approval_flow(settings: Settings) -> GraphDefinition:
+    """An agent drafts a refund; a human approves before the (idempotent) payout is written."""
+    from shoal.agents import Agent, AgentSpec
+    from shoal.graphs import approval
+    from shoal.graphs.nodes import tool_node
+    from shoal.models import FunctionChatModel
+
+    db = open_database(settings.database_url)
+    metadata.create_all(db.engine)
+    drafter = FunctionChatModel(lambda request: '{"amount": 54.6}', name="fake:drafter")
+    spec = AgentSpec(name="draft", model="fake:drafter", output=None, cache=False)
+    agent = Agent[Any](spec, settings=settings, models={"fake:drafter": drafter})
+
+    def payout(value: Any) -> Any:
+        insert_ignore = sqlite_insert if db.is_sqlite else pg_insert
+        with db.engine.begin() as connection:
+            connection.execute(insert_ignore(side_effects).values(
+                thread_id="refunds", step=str(value)).on_conflict_do_nothing())
+        return {"paid": value}
+
+    def build(checkpointer: Any) -> Any:
+        return approval("draft", ("payout", tool_node("payout", "payout")),
+                        checkpointer=checkpointer)
+
+    return GraphDefinition("tests.real.graph_fixtures:approval_flow", build,
+                           agents={"draft": agent}, tools={"payout": payout})
