@@ -79,12 +79,14 @@ class OutputPlan:
         return data
 
 
-def _require_every_field(schema: dict[str, Any]) -> dict[str, Any]:
-    """The grammar makes a small model write every field (null where it has no value): left
-    optional, such models skip fields they could have filled. Validation is unchanged."""
+def _grammar_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """Tighten the schema the grammar enforces (validation is unchanged): a small model must
+    write every field (null where it has none: left optional, it skips fields it could have
+    filled) and no other field (left open, it rambles on inventing keys)."""
     for node in [schema, *schema.get("$defs", {}).values()]:
         if isinstance(node, dict) and isinstance(node.get("properties"), dict):
             node["required"] = list(node["properties"])
+            node["additionalProperties"] = False
     return schema
 
 
@@ -93,7 +95,7 @@ def output_plan(spec: AgentSpec, text: str) -> OutputPlan:
     if output_type is None:
         schema = None
     elif isinstance(output_type, type):
-        schema = _require_every_field(
+        schema = _grammar_schema(
             grounded_schema(output_type, text) or output_type.model_json_schema())
     else:
         schema = output_type

@@ -8,6 +8,7 @@ captured and routed to the `shoal.llamacpp` logger instead of being printed.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import socket
@@ -30,7 +31,7 @@ from shoal.models import openai_wire
 from shoal.models.packs import file_digest
 from shoal.models.types import ChatRequest, ChatResponse, ModelInfo, StreamChunk, Usage
 
-__all__ = ["EmbeddedChatModel", "LoadedModel", "load_gguf"]
+__all__ = ["EmbeddedChatModel", "LoadedModel", "compact_json_grammar", "load_gguf"]
 
 _log = logging.getLogger("shoal.llamacpp")
 _LOOPBACK = "127.0.0.1"
@@ -181,7 +182,11 @@ class EmbeddedChatModel:
         return loaded, (loaded.load_seconds if fresh else 0.0)
 
     def _payload(self, request: ChatRequest, stream: bool) -> dict[str, Any]:
-        return openai_wire.request_payload(request, model=self._name, stream=stream)
+        payload = openai_wire.request_payload(request, model=self._name, stream=stream)
+        if request.output_schema is not None:
+            del payload["response_format"]
+            payload["grammar"] = compact_json_grammar(request.output_schema)
+        return payload
 
     def _check(self, body: Any) -> dict[str, Any]:
         if not isinstance(body, dict):
@@ -269,6 +274,13 @@ def _run_streaming(
         loop.call_soon_threadsafe(queue.put_nowait, exc)
     finally:
         loop.call_soon_threadsafe(queue.put_nowait, None)
+
+
+def compact_json_grammar(schema: dict[str, Any]) -> str:
+    """A llguidance grammar for `schema` without free whitespace: with llama.cpp's default
+    JSON grammar, weak models pad with spaces and tabs until max_tokens runs out."""
+    compact = {**schema, "x-guidance": {"whitespace_flexible": False}}
+    return f"%llguidance {{}}\nstart: %json {json.dumps(compact)}"
 
 
 def _with_load(response: ChatResponse, load_seconds: float) -> ChatResponse:

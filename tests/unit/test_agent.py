@@ -49,7 +49,9 @@ async def test_repairs_invalid_json_with_the_validation_error(
     assert repair.role == "user" and "not valid" in repair.content
     assert small.requests[1].messages[-2].content.startswith('{"vendor"')
     assert result.usage.calls == 2 and not result.escalated
-    assert small.requests[0].output_schema == Total.model_json_schema()
+    sent = small.requests[0].output_schema or {}
+    assert sent["properties"] == Total.model_json_schema()["properties"]
+    assert sent["required"] == ["vendor", "total"] and sent["additionalProperties"] is False
     assert "total: " in small.requests[0].messages[0].content  # schema described in prompt
 
 
