@@ -1,5 +1,6 @@
 """Test tiers by folder: tests/unit (fakes, no I/O), tests/wire (exact HTTP JSON), tests/real
-(embedded small models, real files and servers). Select one with `-m unit|wire|real`."""
+and tests/security (embedded small models, real databases, files and servers).
+Select one with `-m unit|wire|real`."""
 
 from __future__ import annotations
 
@@ -16,13 +17,13 @@ import pytest
 
 from shoal.settings import Settings, load_settings
 
-_TIERS = ("unit", "wire", "real")
+_TIERS = {"unit": "unit", "wire": "wire", "real": "real", "security": "real"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        tier = Path(str(item.fspath)).parent.name
-        if tier in _TIERS:
+        tier = _TIERS.get(Path(str(item.fspath)).parent.name)
+        if tier:
             item.add_marker(getattr(pytest.mark, tier))
 
 
