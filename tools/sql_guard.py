@@ -31,7 +31,17 @@ __all__ = ["GuardLimits", "QueryResult", "SQLRejected", "check_sql", "run_readon
 Layer = Literal["static", "connection", "limits"]
 
 # Functions generated SQL may call: analytics, text, math, dates. Anything else is refused.
-ALLOWED_FUNCTIONS = frozenset(["abs", "avg", "ceil", "ceiling", "coalesce", "count", "date", "datetime", "day", "extract", "floor", "group_concat", "string_agg", "ifnull", "iif", "instr", "julianday", "length", "lower", "ltrim", "max", "min", "month", "nullif", "printf", "round", "rtrim", "strftime", "substr", "substring", "sum", "time", "total", "trim", "upper", "year", "replace", "sign", "sqrt", "power", "pow", "mod", "like", "glob", "cast", "concat", "char_length", "left", "right", "position", "now", "current_date", "current_timestamp", "date_trunc", "to_char", "row_number", "rank", "dense_rank", "lag", "lead", "first_value", "last_value", "ntile", "percent_rank", "cume_dist", "stddev", "variance", "median", "greatest", "least", "unicode", "hex", "typeof"])
+ALLOWED_FUNCTIONS = frozenset({
+    "abs", "avg", "ceil", "ceiling", "coalesce", "count", "date", "datetime", "day", "extract",
+    "floor", "group_concat", "string_agg", "ifnull", "iif", "instr", "julianday", "length",
+    "lower", "ltrim", "max", "min", "month", "nullif", "printf", "round", "rtrim", "strftime",
+    "substr", "substring", "sum", "time", "total", "trim", "upper", "year", "replace", "sign",
+    "sqrt", "power", "pow", "mod", "like", "glob", "cast", "concat", "char_length", "left",
+    "right", "position", "now", "current_date", "current_timestamp", "date_trunc", "to_char",
+    "row_number", "rank", "dense_rank", "lag", "lead", "first_value", "last_value", "ntile",
+    "percent_rank", "cume_dist", "stddev", "variance", "median", "greatest", "least",
+    "unicode", "hex", "typeof",
+})
 
 _FORBIDDEN_NODES: tuple[type[exp.Expression], ...] = tuple(
     getattr(exp, name) for name in (
@@ -62,7 +72,8 @@ def _function_name(node: exp.Func) -> str:
     return str(node.sql_name()).lower()
 
 
-def check_sql(sql: str, *, allowed_tables: Iterable[str], dialect: str = "sqlite") -> exp.Expression:
+def check_sql(sql: str, *, allowed_tables: Iterable[str], dialect: str = "sqlite"
+              ) -> exp.Expression:
     """Layer 2: the parsed statement, or SQLRejected('static', why)."""
     if "\x00" in sql:
         raise SQLRejected("static", "NUL byte in the statement")
