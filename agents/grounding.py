@@ -37,8 +37,10 @@ Kind = Literal["text", "number", "integer", "date"]
 _MAX_TEXT_CANDIDATES = 400
 _MONTHS = {m: i for i, m in enumerate(
     ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)}
-_NUMBER = re.compile(r"(?<![\w.,])[-+]?\d{1,3}(?:([,. '])\d{3})*(?:[.,]\d{1,2})?(?![\d])"
-                     r"|(?<![\w.,])[-+]?\d+(?:[.,]\d+)?(?![\d])")
+# Amounts may be glued to a currency ("kr238,78", "$16.61"): only digits and separators may not
+# precede them. Thousands separators: , . space '. Decimals: . or , with 1-2 digits.
+_NUMBER = re.compile(r"(?<![\d.,])\d{1,3}(?:([,. '])\d{3})*(?:[.,]\d{1,2})?(?![\d])"
+                     r"|(?<![\d.,])\d+(?:[.,]\d+)?(?![\d])")
 _ISO_DATE = re.compile(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b")
 _NUMERIC_DATE = re.compile(r"\b(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})\b")
 _DAY_MONTH = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)?\s+([A-Za-z]{3})[a-z]*\.?,?\s+(\d{4})\b")
@@ -111,7 +113,7 @@ def _texts(text: str) -> list[str]:
         spans.append(line)
         # "Invoice No: INV-2291" -> "INV-2291"; columns split by 2+ spaces in OCR text
         spans += [part.strip() for part in re.split(r":|\s{2,}|\t", raw_line) if part.strip()]
-        spans += [token.strip(",;:()[]") for token in line.split()]
+        spans += [token.strip(",;:()[]#") for token in line.split()]
     return [s for s in dict.fromkeys(spans) if len(s) >= 2][:_MAX_TEXT_CANDIDATES]
 
 

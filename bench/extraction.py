@@ -66,6 +66,8 @@ def correct_fields(output: BaseModel | None, doc: Document) -> int:
         want = doc.expected[name]
         if isinstance(want, Decimal):
             hits += got is not None and Decimal(str(got)) == want
+        elif isinstance(want, str) and isinstance(got, str):
+            hits += got.casefold() == want.casefold()  # receipts print some shops in capitals
         else:
             hits += got == want
     return hits

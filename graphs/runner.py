@@ -29,7 +29,7 @@ class GraphDefinition:
     """A graph and what its nodes need: `build(checkpointer)` compiles it."""
 
     name: str
-    build: Callable[[BaseCheckpointSaver[Any] | None], Graph]
+    build: Callable[[BaseCheckpointSaver[Any] | None], Graph]  # a FlowState graph, or any state
     agents: Mapping[str, Agent[Any]] = field(default_factory=dict)
     tools: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
 

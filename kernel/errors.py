@@ -2,6 +2,7 @@
 
     ShoalError                      base: message + an optional `fix` telling the user what to do
     ├── ConfigError                 bad settings, config file, model URI, pack name or agent spec
+    ├── InputError                  a file or value given to Shoal is unusable (unreadable, empty)
     ├── AgentError                  an agent run did not produce a valid result
     │   ├── OutputValidationError   every attempt (retries, escalations) gave invalid output
     │   └── BudgetExceeded          the run hit its token, time or escalation budget
@@ -23,6 +24,7 @@ __all__ = [
     "BudgetExceeded",
     "ConfigError",
     "ContextLengthError",
+    "InputError",
     "ModelError",
     "ModelResponseError",
     "ModelUnavailable",
@@ -46,6 +48,14 @@ class ShoalError(Exception):
 
 class ConfigError(ShoalError):
     """Settings, a config file, a model URI or a pack name is invalid."""
+
+
+class InputError(ShoalError):
+    """A file or value given to Shoal cannot be used. `source` names it."""
+
+    def __init__(self, message: str, *, source: str, fix: str | None = None) -> None:
+        super().__init__(message, fix=fix)
+        self.source = source
 
 
 class AgentError(ShoalError):

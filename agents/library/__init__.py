@@ -3,7 +3,7 @@ a prompt file under prompts/, and a typed output."""
 
 from shoal.agents.library.answers import NumericAnswer
 from shoal.agents.library.classifier import classifier_spec
-from shoal.agents.library.extractor import Invoice, LineItem, extractor_spec
+from shoal.agents.library.extractor import Invoice, LineItem, amounts_add_up, extractor_spec
 from shoal.agents.library.sql_writer import SQLQuery, SQLTask, sql_writer_spec
 from shoal.agents.library.summarizer import summarizer_spec
 
@@ -13,6 +13,7 @@ __all__ = [
     "NumericAnswer",
     "SQLQuery",
     "SQLTask",
+    "amounts_add_up",
     "classifier_spec",
     "extractor_spec",
     "sql_writer_spec",

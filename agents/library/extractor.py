@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from shoal.agents.grounding import Grounded
 from shoal.agents.spec import AgentSpec
 
-__all__ = ["Invoice", "LineItem", "extractor_spec"]
+__all__ = ["Invoice", "LineItem", "amounts_add_up", "extractor_spec"]
 
 
 class LineItem(BaseModel):
@@ -38,9 +38,29 @@ def extractor_spec(
     output: type[BaseModel] = Invoice,
     model: str = "pack:qwen2.5-coder-0.5b",
     escalate_to: tuple[str, ...] = ("pack:qwen2.5-coder-1.5b",),
+    check_amounts: bool = True,
 ) -> AgentSpec:
+    """With `check_amounts`, arithmetic that does not add up asks for a repair."""
     return AgentSpec(
         name=name, description="extracts typed fields from document text", model=model,
         escalate_to=escalate_to, prompt="extractor.md", output=output,
+        validators=(amounts_add_up,) if check_amounts and output is Invoice else (),
         options={"temperature": 0, "max_tokens": 512}, retries=1,
     )
+
+
+def amounts_add_up(output: Invoice, text: str) -> None:
+    """Validator: subtotal + tax = total, and line items add up to the subtotal (or the total),
+    within rounding."""
+    cent = Decimal("0.02")
+    if output.subtotal is not None and output.tax is not None and abs(
+            output.subtotal + output.tax - output.total) > cent:
+        raise ValueError(f"subtotal {output.subtotal} + tax {output.tax} is not the total "
+                         f"{output.total}: recheck these amounts in the text")
+    if output.line_items:
+        items = sum((item.amount for item in output.line_items), Decimal(0))
+        target = output.subtotal if output.subtotal is not None else output.total
+        if abs(items - target) > cent * len(output.line_items) and abs(
+                items - output.total) > cent * len(output.line_items):
+            raise ValueError(f"line items add up to {items}, not {target}: list each item line "
+                             "once with its amount, and no subtotal, tax or total line")

@@ -7,7 +7,7 @@ import sys
 import typer
 from rich.console import Console
 
-from shoal.cli import agent, chat, graph, models, runs
+from shoal.cli import agent, chat, documents, graph, models, runs
 from shoal.errors import ShoalError
 
 __all__ = ["app", "main"]
@@ -23,6 +23,7 @@ app.add_typer(agent.app, name="agent")
 app.add_typer(graph.app, name="graph")
 app.add_typer(runs.app, name="runs")
 app.command("run")(graph.run)
+app.command("ocr-to-sql")(documents.ocr_to_sql)
 app.command("chat")(chat.chat)
 
 

@@ -55,10 +55,12 @@ def _sqlite_setup(engine: Engine) -> None:
 
 
 class Database:
-    """A database by URL. Opens nothing until used; applies migrations on first use."""
+    """A database by URL. Opens nothing until used; applies Shoal's memory migrations on first
+    use unless `migrate` is False (a user's own database, e.g. the OCR-to-SQL target)."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, migrate: bool = True) -> None:
         self.url = url
+        self.migrate = migrate
         self._sa_url = _sqlalchemy_url(url)
         self._engine: Engine | None = None
         self._lock = threading.Lock()
@@ -88,7 +90,10 @@ class Database:
         else:
             engine = create_engine(self._sa_url, pool_pre_ping=True)
         try:
-            migrate(engine)
+            if self.migrate:
+                migrate(engine)
+            else:
+                engine.connect().close()  # fail now, with the fix below, if unreachable
         except SQLAlchemyError as exc:
             engine.dispose()
             raise ConfigError(f"cannot open database {self.url}: {exc.__class__.__name__}: "

@@ -1,0 +1,70 @@
+"""`shoal ocr-to-sql FILE... --db URL`: documents into SQL rows."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+
+from shoal.errors import ConfigError
+from shoal.settings import load_settings
+
+__all__ = ["ocr_to_sql"]
+
+
+def _record(state: dict[str, Any]) -> dict[str, Any]:
+    record = state.get("record") or {}
+    return {"file": Path(state["path"]).name, "status": state.get("status"),
+            "type": state.get("doc_type"), "sha256": state.get("sha256"),
+            **{k: record.get(k) for k in ("vendor", "number", "date", "currency", "subtotal",
+                                          "tax", "total")},
+            "line_items": record.get("line_items", []),
+            "error": state.get("error"), "problems": state.get("problems") or None}
+
+
+def ocr_to_sql(
+    files: Annotated[list[Path], typer.Argument(help="images (PNG/JPEG/TIFF) or PDFs")],
+    db: Annotated[str, typer.Option(help="target database URL, e.g. sqlite:///docs.db")],
+    engine: Annotated[str, typer.Option(help="OCR engine: rapidocr or tesseract")] = "rapidocr",
+    as_json: Annotated[bool, typer.Option("--json", help="print the records as JSON")] = False,
+) -> None:
+    """OCR documents, extract typed fields with small models, insert them idempotently."""
+    from shoal.graphs.ocr_to_sql import ocr_to_sql_definition, run_documents
+    from shoal.memory import Ledger, open_database
+
+    if engine not in ("rapidocr", "tesseract"):
+        raise ConfigError(f"unknown OCR engine {engine!r}", fix="use rapidocr or tesseract")
+    settings = load_settings()
+    definition = ocr_to_sql_definition(settings, db_url=db, engine=engine)
+    ledger = Ledger(open_database(settings.database_url))
+    err = Console(stderr=True)
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  console=err, transient=as_json) as progress:
+        task = progress.add_task("documents", total=len(files))
+
+        def done(state: Any) -> None:
+            progress.advance(task)
+            if state.get("status") == "error":
+                err.print(f"[red]error[/] {Path(state['path']).name}: {state.get('error')}",
+                          highlight=False, soft_wrap=True)
+
+        states = asyncio.run(run_documents(list(files), definition, ledger, done))
+    records = [_record(dict(s)) for s in states]
+    if as_json:
+        json.dump(records, sys.stdout, indent=2, default=str)
+        sys.stdout.write("\n")
+    else:
+        table = Table("file", "status", "type", "vendor", "number", "date", "currency", "total")
+        for r in records:
+            table.add_row(*[str(r[k]) if r[k] is not None else "-" for k in (
+                "file", "status", "type", "vendor", "number", "date", "currency", "total")])
+        Console().print(table)
+    if any(r["status"] == "error" for r in records) and len(records) == 1:
+        raise typer.Exit(1)

@@ -1,0 +1,76 @@
+"""The OCR-to-SQL target table: one row per document, keyed by the file's sha256, so running
+the same files again inserts nothing. Documents that failed validation are kept too, with
+status `needs_review` and the problems found: nothing is lost."""
+
+from __future__ import annotations
+
+import json
+import time
+from decimal import Decimal
+from typing import Any
+
+from sqlmodel import Field, SQLModel, col, select
+
+from shoal.memory import Database
+from shoal.memory.tables import table_of
+
+__all__ = ["DocumentRow", "DocumentStore"]
+
+
+class DocumentRow(SQLModel, table=True):
+    __tablename__ = "documents"
+
+    sha256: str = Field(primary_key=True)
+    file_name: str
+    doc_type: str  # receipt | invoice
+    status: str  # stored | needs_review
+    vendor: str | None = None
+    number: str | None = None
+    date: str | None = None  # ISO 8601
+    currency: str | None = None  # ISO 4217
+    subtotal: float | None = None
+    tax: float | None = None
+    total: float | None = None
+    line_items: str = "[]"  # JSON: [{"description": ..., "amount": ...}]
+    problems: str | None = None
+    ocr_confidence: float = 0.0
+    created_at: float = 0.0
+
+
+def _number(value: Any) -> float | None:
+    return None if value is None else float(Decimal(str(value)))
+
+
+class DocumentStore:
+    def __init__(self, url: str) -> None:
+        self.db = Database(url, migrate=False)
+        self._ready = False
+
+    def _ensure_table(self) -> None:
+        if not self._ready:
+            table_of(DocumentRow).create(self.db.engine, checkfirst=True)
+            self._ready = True
+
+    def insert(self, *, sha256: str, file_name: str, doc_type: str, status: str,
+               record: dict[str, Any], problems: list[str], ocr_confidence: float) -> bool:
+        """Insert one document; False if a document with this sha256 is stored already."""
+        self._ensure_table()
+        row = {
+            "sha256": sha256, "file_name": file_name, "doc_type": doc_type, "status": status,
+            "vendor": record.get("vendor"), "number": record.get("number"),
+            "date": record.get("date"), "currency": record.get("currency"),
+            "subtotal": _number(record.get("subtotal")), "tax": _number(record.get("tax")),
+            "total": _number(record.get("total")),
+            "line_items": json.dumps(record.get("line_items") or [], default=str),
+            "problems": "; ".join(problems) or None, "ocr_confidence": ocr_confidence,
+            "created_at": time.time(),
+        }
+        return self.db.insert_ignore(DocumentRow, [row]) == 1
+
+    def all(self) -> list[DocumentRow]:
+        self._ensure_table()
+        with self.db.session() as session:
+            return list(session.exec(select(DocumentRow).order_by(col(DocumentRow.file_name))))
+
+    def dispose(self) -> None:
+        self.db.dispose()

@@ -1,0 +1,169 @@
+"""OCR as a tool: images (PNG, JPEG, TIFF) and PDFs in, text lines with boxes and confidence
+out. RapidOCR (PP-OCR models inside the wheel) by default; Tesseract as an alternative.
+
+Words the engine returns as separate boxes on one visual row are joined back into one line
+(columns separated by three spaces), so "Total due ... 3,961.30" stays one line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import shutil
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from shoal.errors import ConfigError, InputError
+
+__all__ = ["OcrDocument", "OcrLine", "read_document"]
+
+Engine = Literal["rapidocr", "tesseract"]
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp"}
+_PDF_SCALE = 2.5  # ~180 dpi
+_engines: dict[str, Any] = {}
+_engine_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class OcrLine:
+    text: str
+    box: tuple[float, float, float, float]  # left, top, right, bottom (pixels)
+    confidence: float
+    page: int = 0
+
+
+@dataclass(frozen=True)
+class OcrDocument:
+    source: str
+    lines: tuple[OcrLine, ...]
+    pages: int
+    seconds: float
+
+    @property
+    def text(self) -> str:
+        return "\n".join(line.text for line in self.lines)
+
+    @property
+    def confidence(self) -> float:
+        return min((line.confidence for line in self.lines), default=0.0)
+
+
+def _rapidocr() -> Any:
+    with _engine_lock:
+        if "rapidocr" not in _engines:
+            from rapidocr import RapidOCR
+
+            # RapidOCR prints through its own handler; route it into logging instead.
+            log = logging.getLogger("RapidOCR")
+            log.handlers.clear()
+            log.propagate = True
+            _engines["rapidocr"] = RapidOCR(params={"Global.log_level": "warning"})
+        return _engines["rapidocr"]
+
+
+def _rows(boxes: list[tuple[str, tuple[float, float, float, float], float]], page: int
+          ) -> list[OcrLine]:
+    """Group word boxes into visual rows (overlapping vertical spans), left to right."""
+    rows: list[list[tuple[str, tuple[float, float, float, float], float]]] = []
+    for item in sorted(boxes, key=lambda b: (b[1][1] + b[1][3]) / 2):
+        _, (_, top, _, bottom), _ = item
+        middle = (top + bottom) / 2
+        if rows:
+            last_top = min(b[1][1] for b in rows[-1])
+            last_bottom = max(b[1][3] for b in rows[-1])
+            if last_top <= middle <= last_bottom:
+                rows[-1].append(item)
+                continue
+        rows.append([item])
+    lines = []
+    for row in rows:
+        row.sort(key=lambda b: b[1][0])
+        box = (min(b[1][0] for b in row), min(b[1][1] for b in row),
+               max(b[1][2] for b in row), max(b[1][3] for b in row))
+        lines.append(OcrLine("   ".join(b[0] for b in row), box,
+                             min(b[2] for b in row), page))
+    return lines
+
+
+def _rapidocr_page(image: Any, page: int) -> list[OcrLine]:
+    import numpy as np
+
+    result = _rapidocr()(np.asarray(image.convert("RGB")))
+    if result.boxes is None or result.txts is None:
+        return []
+    boxes = []
+    for points, text, score in zip(result.boxes, result.txts, result.scores, strict=True):
+        xs, ys = [p[0] for p in points], [p[1] for p in points]
+        boxes.append((str(text), (min(xs), min(ys), max(xs), max(ys)), float(score)))
+    return _rows(boxes, page)
+
+
+def _tesseract_page(image: Any, page: int) -> list[OcrLine]:
+    if shutil.which("tesseract") is None:
+        raise ConfigError("the tesseract engine needs the tesseract binary",
+                          fix="apt-get install tesseract-ocr tesseract-ocr-eng, or use rapidocr")
+    import pytesseract
+
+    data = pytesseract.image_to_data(image, output_type=pytesseract.Output.DICT)
+    boxes = []
+    for i, word in enumerate(data["text"]):
+        confidence = float(data["conf"][i])
+        if word.strip() and confidence >= 0:
+            left, top = float(data["left"][i]), float(data["top"][i])
+            boxes.append((word, (left, top, left + data["width"][i], top + data["height"][i]),
+                          confidence / 100))
+    return _rows(boxes, page)
+
+
+def _images(path: Path) -> list[Any]:
+    from PIL import Image, UnidentifiedImageError
+
+    suffix = path.suffix.lower()
+    if suffix == ".pdf":
+        import pypdfium2
+
+        try:
+            pdf = pypdfium2.PdfDocument(path)
+        except pypdfium2.PdfiumError as exc:
+            raise InputError(f"{path.name} is not a readable PDF: {exc}", source=str(path),
+                             fix="check that the file is a complete, unencrypted PDF") from exc
+        try:
+            return [pdf[i].render(scale=_PDF_SCALE).to_pil() for i in range(len(pdf))]
+        finally:
+            pdf.close()
+    if suffix not in IMAGE_SUFFIXES:
+        raise InputError(f"{path.name}: unsupported file type {suffix or '(none)'}",
+                         source=str(path), fix="give PNG, JPEG, TIFF images or PDF files")
+    try:
+        with Image.open(path) as image:
+            frames = []
+            for index in range(getattr(image, "n_frames", 1)):  # multi-page TIFF
+                image.seek(index)
+                frames.append(image.copy())
+            return frames
+    except (UnidentifiedImageError, OSError) as exc:
+        raise InputError(f"{path.name} is not a readable image: {exc}", source=str(path),
+                         fix="check that the file is a complete PNG/JPEG/TIFF") from exc
+
+
+def _read(path: Path, engine: Engine) -> OcrDocument:
+    import time
+
+    if not path.is_file():
+        raise InputError(f"{path} does not exist", source=str(path), fix="check the path")
+    started = time.perf_counter()
+    page_reader = _rapidocr_page if engine == "rapidocr" else _tesseract_page
+    images = _images(path)
+    lines = [line for page, image in enumerate(images) for line in page_reader(image, page)]
+    if not any(line.text.strip() for line in lines):
+        raise InputError(f"{path.name}: no text found", source=str(path),
+                         fix="is it a document? scan it at a higher resolution if so")
+    return OcrDocument(str(path), tuple(lines), len(images), time.perf_counter() - started)
+
+
+async def read_document(path: Path, *, engine: Engine = "rapidocr") -> OcrDocument:
+    """OCR every page of `path`. Raises InputError for unreadable, unsupported or empty files,
+    ConfigError when the engine is not installed."""
+    return await asyncio.to_thread(_read, path, engine)
