@@ -70,17 +70,30 @@ def _output_schema(spec: AgentSpec) -> dict[str, Any] | None:
     return spec.output
 
 
+def _as_text(data: dict[str, Any]) -> str:
+    """Structured input as labelled blocks: small models read multi-line values (DDL, OCR
+    text) better raw than escaped inside JSON strings. Empty fields are left out."""
+    blocks = []
+    for name, value in data.items():
+        if value is None or value == "":
+            continue
+        if isinstance(value, str):
+            blocks.append(f"{name}:\n{value}" if "\n" in value else f"{name}: {value}")
+        else:
+            blocks.append(f"{name}: {json.dumps(value, default=str)}")
+    return "\n\n".join(blocks)
+
+
 def render_input(spec: AgentSpec, value: str | BaseModel | dict[str, Any]) -> str:
-    """The input as the model sees it: text as is, structured input as JSON."""
+    """The input as the model sees it: text as is, structured input as labelled blocks."""
     if isinstance(value, str):
-        if spec.input is not None:
-            return spec.input.model_validate_json(value).model_dump_json(indent=1)
-        return value
+        if spec.input is None:
+            return value
+        value = spec.input.model_validate_json(value)
     if spec.input is not None:
-        return spec.input.model_validate(value).model_dump_json(indent=1)
-    if isinstance(value, BaseModel):
-        return value.model_dump_json(indent=1)
-    return json.dumps(value, indent=1, default=str)
+        value = spec.input.model_validate(value)
+    data = value.model_dump(mode="json") if isinstance(value, BaseModel) else value
+    return _as_text(data) if isinstance(data, dict) else json.dumps(data, default=str)
 
 
 def build_messages(spec: AgentSpec, instructions: str, text: str) -> list[Message]:

@@ -11,8 +11,9 @@ __all__ = ["SQLQuery", "SQLTask", "sql_writer_spec", "starts_with_select"]
 
 
 class SQLTask(BaseModel):
-    question: str
     schema_sql: str = Field(description="CREATE TABLE statements of the tables to use")
+    question: str
+    feedback: str | None = Field(default=None, description="why the last query was wrong")
 
 
 class SQLQuery(BaseModel):

@@ -7,7 +7,7 @@ import sys
 import typer
 from rich.console import Console
 
-from shoal.cli import agent, chat, documents, graph, models, runs
+from shoal.cli import agent, ask, chat, documents, graph, models, runs
 from shoal.errors import ShoalError
 
 __all__ = ["app", "main"]
@@ -24,6 +24,7 @@ app.add_typer(graph.app, name="graph")
 app.add_typer(runs.app, name="runs")
 app.command("run")(graph.run)
 app.command("ocr-to-sql")(documents.ocr_to_sql)
+app.command("ask")(ask.ask)
 app.command("chat")(chat.chat)
 
 

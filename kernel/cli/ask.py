@@ -1,0 +1,95 @@
+"""`shoal ask "question" --db URL` and batch `--questions FILE.jsonl`."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from shoal.errors import ConfigError, InputError
+from shoal.settings import load_settings
+
+__all__ = ["ask"]
+
+
+def _questions(path: Path) -> list[dict[str, Any]]:
+    items = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except ValueError as exc:
+            raise InputError(f"{path}:{number} is not JSON: {exc}", source=str(path),
+                             fix='write one {"id": ..., "question": ...} per line') from exc
+        if not isinstance(item, dict) or "question" not in item:
+            raise InputError(f"{path}:{number} has no \"question\"", source=str(path),
+                             fix='write one {"id": ..., "question": ...} per line')
+        items.append(item)
+    return items
+
+
+def _line(item_id: Any, state: dict[str, Any]) -> dict[str, Any]:
+    rows = state.get("rows") or []
+    return {"id": item_id, "sql": state.get("sql") or None, "rows": rows,
+            "error": state.get("error") if not rows else None}
+
+
+def ask(
+    question: Annotated[str | None, typer.Argument(help="a question about the data")] = None,
+    db: Annotated[str, typer.Option(help="database URL, e.g. sqlite:///docs.db")] = "",
+    questions: Annotated[Path | None, typer.Option(help="JSONL of {id, question} (batch)")]
+    = None,
+    no_escalation: Annotated[bool, typer.Option(help="use the small model only")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """Answer questions with SQL on a read-only, guarded connection."""
+    from shoal.graphs.text_to_sql import ask as ask_graph
+    from shoal.graphs.text_to_sql import text_to_sql_definition, text_to_sql_specs
+    from shoal.memory import Ledger, open_database
+
+    if not db:
+        raise ConfigError("--db is required", fix="pass --db sqlite:///file.db")
+    if (question is None) == (questions is None):
+        raise ConfigError("give one question, or --questions FILE.jsonl",
+                          fix='shoal ask "How many invoices?" --db sqlite:///docs.db')
+    settings = load_settings()
+    specs = text_to_sql_specs(big=None) if no_escalation else None
+    definition = text_to_sql_definition(settings, db_url=db, specs=specs)
+    ledger = Ledger(open_database(settings.database_url))
+    if questions is not None:
+        items = _questions(questions)
+
+        async def batch() -> None:
+            graph = definition.build(None)  # models load once, for every question
+            for item in items:
+                state = await ask_graph(definition, str(item["question"]), ledger=ledger,
+                                        graph=graph)
+                sys.stdout.write(json.dumps(_line(item.get("id"), dict(state)), default=str)
+                                 + "\n")
+                sys.stdout.flush()
+
+        asyncio.run(batch())
+        return
+    state: dict[str, Any] = dict(asyncio.run(ask_graph(definition, str(question),
+                                                       ledger=ledger)))
+    if as_json:
+        json.dump({**_line(None, state), "columns": state.get("columns"),
+                   "summary": state.get("summary"), "model": state.get("writer")},
+                  sys.stdout, indent=2, default=str)
+        sys.stdout.write("\n")
+        return
+    out = Console(highlight=False, soft_wrap=True)
+    out.print(f"[bold]SQL[/]: {state.get('sql') or '-'}")
+    if state.get("rows"):
+        table = Table(*[str(c) for c in state.get("columns") or []])
+        for row in state["rows"][:20]:
+            table.add_row(*[str(v) for v in row])
+        out.print(table)
+    out.print(f"[bold]Answer[/]: {state.get('summary')}")
