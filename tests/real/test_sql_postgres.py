@@ -1,0 +1,48 @@
+"""Guarded execution on a real PostgreSQL, through a read-only role."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+
+from shoal.tools.sql_database import SQLDatabase
+from shoal.tools.sql_guard import GuardLimits, SQLRejected
+
+
+@pytest.fixture(scope="module")
+def reader_url(postgres_server: str) -> str:
+    with psycopg.connect(postgres_server, autocommit=True) as admin:
+        admin.execute("DROP DATABASE IF EXISTS shop")
+        admin.execute("CREATE DATABASE shop")
+    owner = postgres_server.replace("/postgres?", "/shop?")
+    with psycopg.connect(owner, autocommit=True) as connection:
+        connection.execute("CREATE TABLE orders (id int PRIMARY KEY, amount numeric)")
+        connection.execute("INSERT INTO orders VALUES (1, 20), (2, 35.5)")
+        connection.execute("DROP ROLE IF EXISTS shoal_reader")
+        connection.execute("CREATE ROLE shoal_reader LOGIN")
+        connection.execute("GRANT SELECT ON orders TO shoal_reader")
+    return owner.replace("postgres@", "shoal_reader@")
+
+
+def test_reads_work(reader_url: str) -> None:
+    result = SQLDatabase(reader_url).run("SELECT count(*), sum(amount) FROM orders")
+    assert result.rows[0][0] == 2
+
+
+@pytest.mark.parametrize("sql", [
+    "DELETE FROM orders", "UPDATE orders SET amount = 0", "DROP TABLE orders",
+    "CREATE TABLE evil (x int)", "COPY orders TO PROGRAM 'id'",
+    "SELECT pg_read_file('/etc/passwd')", "SELECT lo_import('/etc/passwd')",
+])
+def test_connection_layer_alone_refuses(reader_url: str, sql: str) -> None:
+    with pytest.raises(SQLRejected) as info:
+        SQLDatabase(reader_url)._run_postgres(sql)  # the static layer skipped on purpose
+    assert info.value.layer in ("connection", "limits")
+    assert SQLDatabase(reader_url).run("SELECT count(*) FROM orders").rows[0][0] == 2
+
+
+def test_limits_layer_stops_pg_sleep(reader_url: str) -> None:
+    slow = SQLDatabase(reader_url, GuardLimits(timeout_seconds=0.5))
+    with pytest.raises(SQLRejected) as info:
+        slow._run_postgres("SELECT pg_sleep(5)")
+    assert info.value.layer == "limits"
