@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import sys
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -14,6 +16,7 @@ from shoal.errors import ConfigError
 
 if TYPE_CHECKING:
     from shoal.memory import Ledger
+    from shoal.memory.tables import CallRow
 from shoal.settings import load_settings
 
 __all__ = ["app"]
@@ -38,45 +41,70 @@ def list_runs(limit: Annotated[int, typer.Option(help="how many")] = 20) -> None
     Console().print(table)
 
 
-def _totals_table(title: str, groups: dict[str, list]) -> Table:  # type: ignore[type-arg]  # CallRow lists
+def _report(groups: dict[str, list[CallRow]]) -> dict[str, dict[str, Any]]:
     from shoal.memory.costs import load_prices, totals
 
     prices = load_prices(load_settings().prices_file)
-    cloud = list(prices.cloud)
-    table = Table("", "calls", "tokens in/out", "tok/s", "seconds", "cache hits", "escalations",
-                  "local $", *[f"{name} $" for name in cloud], title=title)
+    report = {}
     for name, calls in groups.items():
         t = totals(calls)
-        rate = f"{t.decode_tokens_per_second:.1f}" if t.decode_tokens_per_second else "-"
-        costs = t.cloud_costs(prices)
-        table.add_row(name, str(t.calls), f"{t.prompt_tokens}/{t.completion_tokens}", rate,
-                      f"{t.seconds:.1f}", str(t.cache_hits), str(t.escalations),
-                      f"{t.local_cost(prices):.5f}", *[f"{costs[c]:.5f}" for c in cloud])
-    return table
+        report[name] = {
+            "calls": t.calls, "prompt_tokens": t.prompt_tokens,
+            "completion_tokens": t.completion_tokens,
+            "decode_tokens_per_second": t.decode_tokens_per_second, "seconds": t.seconds,
+            "cache_hits": t.cache_hits, "escalations": t.escalations, "errors": t.errors,
+            "local_usd": t.local_cost(prices), "cloud_usd": t.cloud_costs(prices)}
+    return report
+
+
+def _print(title: str, report: dict[str, dict[str, Any]], as_json: bool) -> None:
+    if as_json:
+        sys.stdout.write(json.dumps(report, indent=2) + "\n")
+        return
+    usage = Table("", "calls", "tokens in/out", "tok/s", "seconds", "cache hits",
+                  "escalations", title=title)
+    usage.columns[0].no_wrap = True
+    for name, r in report.items():
+        rate = r["decode_tokens_per_second"]
+        usage.add_row(name, str(r["calls"]), f"{r['prompt_tokens']}/{r['completion_tokens']}",
+                      f"{rate:.1f}" if rate else "-", f"{r['seconds']:.1f}",
+                      str(r["cache_hits"]), str(r["escalations"]))
+    clouds = list(next(iter(report.values()))["cloud_usd"]) if report else []
+    costs = Table("", "local CPU $", *[f"{c} $" for c in clouds],
+                  title="cost: local, and the same tokens on cloud models")
+    costs.columns[0].no_wrap = True
+    for name, r in report.items():
+        costs.add_row(name, f"{r['local_usd']:.5f}", *[f"{r['cloud_usd'][c]:.5f}"
+                                                        for c in clouds])
+    Console().print(usage)
+    Console().print(costs)
 
 
 @app.command()
-def show(run_id: Annotated[str, typer.Argument(help="run id (or a unique prefix)")]) -> None:
+def show(run_id: Annotated[str, typer.Argument(help="run id (or a unique prefix)")],
+         as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False) -> None:
     """Per node: tokens, tokens/s, seconds, cache hits, escalations and costs."""
     ledger = _ledger()
     matches = [r for r in ledger.runs(10_000) if r.id.startswith(run_id)]
     if len(matches) != 1:
         raise ConfigError(f"{len(matches)} runs match {run_id!r}", fix="give more of the id")
     run = matches[0]
-    by_node: dict[str, list] = {}  # type: ignore[type-arg]  # CallRow lists
+    by_node: dict[str, list[CallRow]] = {}
     for call in ledger.calls(run.id):
         by_node.setdefault(call.node or "-", []).append(call)
-    Console().print(f"run {run.id} · graph {run.graph} · thread {run.thread_id} · {run.status}")
-    Console().print(_totals_table("per node", by_node))
+    if not as_json:
+        Console().print(f"run {run.id} · graph {run.graph} · thread {run.thread_id} · "
+                        f"{run.status}")
+    _print("per node", _report(by_node), as_json)
 
 
 @app.command()
-def stats() -> None:
+def stats(as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False) -> None:
     """Totals over all recorded calls, per model."""
-    by_model: dict[str, list] = {}  # type: ignore[type-arg]  # CallRow lists
+    by_model: dict[str, list[CallRow]] = {}
     for call in _ledger().calls():
         by_model.setdefault(call.model, []).append(call)
-    Console().print(_totals_table("per model", by_model))
+    _print("per model", _report(by_model), as_json)
 
 
 @app.command()

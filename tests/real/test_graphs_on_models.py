@@ -11,6 +11,7 @@ from typing import Any
 
 from shoal.agents import Agent, load_agent_spec
 from shoal.graphs import GraphRunner, ShoalContext, fan_out, load_definition, router
+from shoal.graphs.nodes import agent_node
 from shoal.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,19 +28,12 @@ def agents(*names: str) -> dict[str, Agent[Any]]:
 
 
 async def test_python_router_graph(qwen_gguf: Path, qwen15_gguf: Path) -> None:
-    graph = router("support_router", {"billing": ("billing", _desk("summarizer")),
-                                      "technical": ("technical", _desk("summarizer")),
-                                      "shipping": ("shipping", _desk("summarizer"))})
+    graph = router("support_router", {label: (label, agent_node(label, "summarizer"))
+                                      for label in ("billing", "technical", "shipping")})
     state = await graph.ainvoke({"input": MESSAGE}, context=ShoalContext(
         agents=agents("support_router", "summarizer")))
     assert state["outputs"]["support_router"] == {"label": "shipping"}
     assert "shipping" in state["outputs"] and isinstance(state["value"], str)
-
-
-def _desk(agent: str) -> Any:
-    from shoal.graphs.nodes import agent_node
-
-    return agent_node(agent, agent)
 
 
 async def test_python_fan_out_graph(qwen_gguf: Path) -> None:
@@ -81,10 +75,14 @@ def test_cli_draws_and_reports(qwen_gguf: Path, tmp_path: Path) -> None:
                          capture_output=True, text=True, check=False, timeout=600)
     assert ran.returncode == 0, ran.stderr
     run_id = json.loads(ran.stdout)["run_id"]
-    shown = subprocess.run([sys.executable, "-m", "shoal", "runs", "show", run_id[:10]],
-                           cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    shown = subprocess.run([sys.executable, "-m", "shoal", "runs", "show", run_id[:10],
+                            "--json"], cwd=ROOT, env=env, capture_output=True, text=True,
+                           check=False)
     assert shown.returncode == 0, shown.stderr
-    assert "summaries" in shown.stdout and "gpt-4o-mini" in shown.stdout
-    stats = subprocess.run([sys.executable, "-m", "shoal", "runs", "stats"], cwd=ROOT, env=env,
-                           capture_output=True, text=True, check=False)
-    assert stats.returncode == 0 and "pack:qwen2.5-coder-0.5b" in stats.stdout
+    node = json.loads(shown.stdout)["summaries"]
+    assert node["calls"] == 1 and node["prompt_tokens"] > 0 and node["local_usd"] > 0
+    assert node["cloud_usd"]["gpt-4o-mini"] > 0
+    stats = subprocess.run([sys.executable, "-m", "shoal", "runs", "stats", "--json"], cwd=ROOT,
+                           env=env, capture_output=True, text=True, check=False)
+    assert stats.returncode == 0, stats.stderr
+    assert json.loads(stats.stdout)["pack:qwen2.5-coder-0.5b"]["calls"] == 1
