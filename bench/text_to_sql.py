@@ -1,0 +1,171 @@
+"""Text-to-SQL on the Spider dev questions (../shared/data/spider_dev): execution accuracy,
+valid-SQL rate and seconds per question, side by side for
+  raw      qwen2.5-coder-0.5b zero-shot: DDL + question in, SQL text out, run as is
+  shoal    the Shoal pipeline with the 0.5B only (linking, JSON output, guard, self-correction)
+  shoal+   the pipeline escalating to qwen2.5-coder-1.5b
+
+    .venv/bin/python -m bench.text_to_sql [--limit 80] [--modes raw,shoal,shoal+]
+
+The schema files are empty; each is copied and filled with seeded random rows (text columns
+draw from the string literals of that schema's gold queries, so filters can match). A
+prediction is correct when its result equals the gold result (as a multiset; in order when the
+gold query has ORDER BY).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import re
+import shutil
+import sqlite3
+import statistics
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from shoal.graphs.text_to_sql import ask, text_to_sql_definition, text_to_sql_specs
+from shoal.models import ChatOptions, ChatRequest, Message, open_model
+from shoal.settings import load_settings
+
+
+@dataclass
+class Score:
+    correct: int = 0
+    valid: int = 0
+    seconds: list[float] = field(default_factory=list)
+
+
+SPIDER = Path(__file__).resolve().parents[2] / "shared" / "data" / "spider_dev"
+ROWS = 40
+
+
+def _literals(sqls: list[str]) -> list[str]:
+    found = set()
+    for sql in sqls:
+        for single, double in re.findall(r"'([^']*)'|\"([^\"]*)\"", sql):
+            found.add(single or double)
+    return sorted(found - {""})
+
+
+def fill(schema: Path, target: Path, literals: list[str], seed: int) -> None:
+    """Copy an empty schema and insert seeded random rows into every table."""
+    shutil.copy(schema, target)
+    rng = random.Random(seed)
+    connection = sqlite3.connect(target)
+    tables = [r[0] for r in connection.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table'")]
+    for table in tables:
+        columns = connection.execute(f'PRAGMA table_info("{table}")').fetchall()
+        words = literals + [f"{table[:4]}_{k}" for k in range(6)]
+        for row in range(1, ROWS + 1):
+            values: list[Any] = []
+            for _, name, kind, _, _, pk in columns:
+                kind = (kind or "").lower()
+                if pk:
+                    values.append(row if "int" in kind or kind == "number" else f"{name}_{row}")
+                elif any(k in kind for k in ("int", "number", "numeric")):
+                    values.append(rng.randint(1, ROWS // 2))
+                elif any(k in kind for k in ("real", "float", "double", "decimal")):
+                    values.append(round(rng.uniform(1, 100), 1))
+                else:
+                    values.append(rng.choice(words))
+            marks = ", ".join("?" for _ in values)
+            try:
+                connection.execute(f'INSERT INTO "{table}" VALUES ({marks})', values)
+            except sqlite3.IntegrityError:
+                continue
+    connection.commit()
+    connection.close()
+
+
+def result(db: Path, sql: str) -> tuple[bool, Any]:
+    """(ran, rows) on a read-only connection."""
+    connection = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        return True, connection.execute(sql).fetchmany(10_000)
+    except sqlite3.Error:
+        return False, None
+    finally:
+        connection.close()
+
+
+def same(gold_sql: str, gold: list[Any], predicted: list[Any] | None) -> bool:
+    if predicted is None:
+        return False
+    norm = [tuple(round(v, 4) if isinstance(v, float) else v for v in row) for row in gold]
+    pred = [tuple(round(v, 4) if isinstance(v, float) else v for v in row) for row in predicted]
+    if "order by" in gold_sql.lower():
+        return norm == pred
+    return Counter(norm) == Counter(pred)
+
+
+def _sql_from_text(text: str) -> str:
+    fenced = re.search(r"```(?:sql)?\s*(.*?)```", text, re.S | re.I)
+    return (fenced.group(1) if fenced else text).strip().rstrip(";")
+
+
+async def raw_sql(question: dict[str, Any]) -> str:
+    model = open_model("pack:qwen2.5-coder-0.5b", load_settings())
+    prompt = f"{question['ddl']}\n\n-- SQLite query answering: {question['question']}"
+    reply = await model.chat(ChatRequest(messages=(Message.user(prompt),),
+                                         options=ChatOptions(temperature=0, max_tokens=256)))
+    return _sql_from_text(reply.text)
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--limit", type=int, default=80)
+    parser.add_argument("--modes", default="raw,shoal,shoal+")
+    args = parser.parse_args()
+    questions = [json.loads(line) for line in
+                 (SPIDER / "dev.jsonl").read_text().splitlines()][: args.limit]
+    settings = load_settings()
+    modes = args.modes.split(",")
+    scores = {m: Score() for m in modes}
+    with tempfile.TemporaryDirectory() as tmp:
+        dbs = {}
+        for index, schema_id in enumerate(sorted({q["schema_id"] for q in questions})):
+            gold = [q["gold_sql"] for q in questions if q["schema_id"] == schema_id]
+            dbs[schema_id] = Path(tmp) / f"{schema_id}.sqlite"
+            fill(SPIDER / "schemas" / f"{schema_id}.sqlite", dbs[schema_id], _literals(gold),
+                 seed=index)
+        definitions = {
+            (mode, schema_id): text_to_sql_definition(
+                settings, db_url=f"sqlite:///{db}",
+                specs=text_to_sql_specs(big=None if mode == "shoal" else
+                                        "pack:qwen2.5-coder-1.5b"))
+            for mode in modes if mode != "raw" for schema_id, db in dbs.items()}
+        for number, q in enumerate(questions, 1):
+            db = dbs[q["schema_id"]]
+            _, gold = result(db, q["gold_sql"])
+            for mode in modes:
+                started = time.perf_counter()
+                if mode == "raw":
+                    sql = await raw_sql(q)
+                else:
+                    state = await ask(definitions[(mode, q["schema_id"])], q["question"])
+                    sql = state.get("sql") or ""
+                seconds = time.perf_counter() - started
+                ran, rows = result(db, sql) if sql else (False, None)
+                score = scores[mode]
+                score.valid += ran
+                score.correct += ran and same(q["gold_sql"], gold, rows)
+                score.seconds.append(seconds)
+            print(f"  {number}/{len(questions)}", flush=True, end="\r")
+    n = len(questions)
+    print(f"\n{n} Spider dev questions on {len(dbs)} schemas filled with seeded random rows")
+    print(f"{'mode':<10}{'exec acc':>10}{'valid SQL':>11}{'s/question':>12}")
+    for mode in modes:
+        s = scores[mode]
+        print(f"{mode:<10}{s.correct / n:>10.1%}{s.valid / n:>11.1%}"
+              f"{statistics.mean(s.seconds):>12.2f}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
