@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import re
 import shutil
@@ -41,7 +42,9 @@ class Score:
     seconds: list[float] = field(default_factory=list)
 
 
-SPIDER = Path(__file__).resolve().parents[2] / "shared" / "data" / "spider_dev"
+# shared/ lies beside the repo (as in CI); SHOAL_SPIDER_DIR overrides
+SPIDER = Path(os.environ.get("SHOAL_SPIDER_DIR") or
+              Path(__file__).resolve().parents[2] / "shared" / "data" / "spider_dev")
 ROWS = 40
 
 

@@ -4,10 +4,13 @@ the Spider dev schemas (../shared/data/spider_dev)."""
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from pathlib import Path
 
-SPIDER = Path(__file__).resolve().parents[3] / "shared" / "data" / "spider_dev"
+# shared/ lies beside the repo (as in CI); SHOAL_SPIDER_DIR overrides
+SPIDER = Path(os.environ.get("SHOAL_SPIDER_DIR") or
+              Path(__file__).resolve().parents[3] / "shared" / "data" / "spider_dev")
 TARGET = "singer"  # a table every attack names, present in the attack database
 
 _ATTACKS = [
