@@ -61,10 +61,13 @@ def ocr_to_sql(
         json.dump(records, sys.stdout, indent=2, default=str)
         sys.stdout.write("\n")
     else:
-        table = Table("file", "status", "type", "vendor", "number", "date", "currency", "total")
+        columns = ("file", "status", "type", "vendor", "number", "date", "currency", "total")
+        table = Table(*columns)
         for r in records:
-            table.add_row(*[str(r[k]) if r[k] is not None else "-" for k in (
-                "file", "status", "type", "vendor", "number", "date", "currency", "total")])
-        Console().print(table)
+            table.add_row(*[str(r[k]) if r[k] is not None else "-" for k in columns])
+        out = Console()
+        if not out.is_terminal:  # piped or logged: do not squeeze records into 80 columns
+            out = Console(width=140)
+        out.print(table)
     if any(r["status"] == "error" for r in records) and len(records) == 1:
         raise typer.Exit(1)
