@@ -9,7 +9,8 @@ grammar (and as a guard).
 
 from __future__ import annotations
 
-import copy
+import functools
+import json
 import re
 import types
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from typing import Annotated, Any, Literal, TypeVar, Union, get_args, get_origin
 from pydantic import BaseModel
 
 __all__ = ["Candidates", "Grounded", "GroundedSpan", "check_grounded", "find_candidates",
-           "grounded_schema"]
+           "grounded_schema", "json_schema"]
 
 T = TypeVar("T")
 
@@ -170,17 +171,33 @@ def _nested_models(model: type[BaseModel], seen: set[type[BaseModel]]) -> None:
             stack += list(get_args(annotation))
 
 
+@functools.cache
+def _schema_json(model: type[BaseModel]) -> str:
+    return json.dumps(model.model_json_schema())
+
+
+def json_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """`model.model_json_schema()`, computed once per class; a fresh copy each call."""
+    schema: dict[str, Any] = json.loads(_schema_json(model))
+    return schema
+
+
+@functools.cache
+def _plans(model: type[BaseModel]) -> dict[type[BaseModel], dict[str, tuple[Kind, bool]]]:
+    models: set[type[BaseModel]] = set()
+    _nested_models(model, models)
+    return {m: f for m in models if (f := _grounded_fields(m))}
+
+
 def grounded_schema(model: type[BaseModel], text: str) -> dict[str, Any] | None:
     """`model`'s JSON schema with every grounded field narrowed to the candidates found in
     `text`; None when the model has no grounded field. A required field with no candidate
     keeps its plain schema (it cannot be grounded in this text) and will fail the check."""
-    models: set[type[BaseModel]] = set()
-    _nested_models(model, models)
-    plans = {m: f for m in models if (f := _grounded_fields(m))}
+    plans = _plans(model)
     if not plans:
         return None
     candidates = find_candidates(text)
-    schema = copy.deepcopy(model.model_json_schema())
+    schema = json_schema(model)
     for owner, fields in plans.items():
         target = schema if owner is model else schema.get("$defs", {}).get(owner.__name__)
         if target is None:

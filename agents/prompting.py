@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from shoal.agents.grounding import json_schema
 from shoal.agents.spec import AgentSpec
 from shoal.errors import ConfigError
 from shoal.models import Message
@@ -66,7 +67,7 @@ def describe_schema(schema: dict[str, Any]) -> str:
 
 def _output_schema(spec: AgentSpec) -> dict[str, Any] | None:
     if isinstance(spec.output, type):
-        return spec.output.model_json_schema()
+        return json_schema(spec.output)
     return spec.output
 
 

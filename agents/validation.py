@@ -13,7 +13,7 @@ from typing import Any
 import jsonschema
 from pydantic import BaseModel, ValidationError
 
-from shoal.agents.grounding import check_grounded, grounded_schema
+from shoal.agents.grounding import check_grounded, grounded_schema, json_schema
 from shoal.agents.spec import AgentSpec
 
 __all__ = ["InvalidOutput", "OutputPlan", "output_plan"]
@@ -96,7 +96,7 @@ def output_plan(spec: AgentSpec, text: str) -> OutputPlan:
         schema = None
     elif isinstance(output_type, type):
         schema = _grammar_schema(
-            grounded_schema(output_type, text) or output_type.model_json_schema())
+            grounded_schema(output_type, text) or json_schema(output_type))
     else:
         schema = output_type
     return OutputPlan(spec, text, schema)

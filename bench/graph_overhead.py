@@ -39,10 +39,11 @@ class Label(BaseModel):
 
 
 def raw_graph(model: FunctionChatModel) -> Any:
+    schema = Label.model_json_schema()  # a careful hand-written node computes it once
+
     async def node(state: FlowState) -> dict[str, Any]:
         request = ChatRequest(messages=(Message.system("Classify."), Message.user(state["input"])),
-                              output_schema=Label.model_json_schema(),
-                              options=ChatOptions(temperature=0))
+                              output_schema=schema, options=ChatOptions(temperature=0))
         response = await model.chat(request)
         return {"value": Label.model_validate_json(response.text).model_dump()}
 

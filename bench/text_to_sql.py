@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from shoal.agents import AgentSpec
 from shoal.graphs.text_to_sql import ask, text_to_sql_definition, text_to_sql_specs
 from shoal.models import ChatOptions, ChatRequest, Message, open_model
 from shoal.settings import load_settings
@@ -108,6 +109,11 @@ def same(gold_sql: str, gold: list[Any], predicted: list[Any] | None) -> bool:
     return Counter(norm) == Counter(pred)
 
 
+def uncached(specs: dict[str, AgentSpec]) -> dict[str, AgentSpec]:
+    """Measure model calls, not the exact cache of an earlier run."""
+    return {name: spec.model_copy(update={"cache": False}) for name, spec in specs.items()}
+
+
 def _sql_from_text(text: str) -> str:
     fenced = re.search(r"```(?:sql)?\s*(.*?)```", text, re.S | re.I)
     return (fenced.group(1) if fenced else text).strip().rstrip(";")
@@ -140,9 +146,8 @@ async def main() -> None:
                  seed=index)
         definitions = {
             (mode, schema_id): text_to_sql_definition(
-                settings, db_url=f"sqlite:///{db}",
-                specs=text_to_sql_specs(big=None if mode == "shoal" else
-                                        "pack:qwen2.5-coder-1.5b"))
+                settings, db_url=f"sqlite:///{db}", specs=uncached(text_to_sql_specs(
+                    big=None if mode == "shoal" else "pack:qwen2.5-coder-1.5b")))
             for mode in modes if mode != "raw" for schema_id, db in dbs.items()}
         for number, q in enumerate(questions, 1):
             db = dbs[q["schema_id"]]

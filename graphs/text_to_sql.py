@@ -19,6 +19,7 @@ from langgraph.runtime import Runtime
 
 from shoal.agents import Agent, AgentSpec
 from shoal.agents.library import sql_writer_spec
+from shoal.agents.library.sql_writer import clean_sql
 from shoal.errors import AgentError
 from shoal.graphs.context import ShoalContext
 from shoal.graphs.nodes import run_agent
@@ -96,7 +97,7 @@ async def _write(state: AskState, *, runtime: Runtime[ShoalContext]) -> dict[str
     except AgentError as exc:
         return {"sql": "", "error": f"no valid SQL: {exc.message}",
                 "tries": state.get("tries", 0) + 1}
-    return {"sql": output["sql"], "error": None, "tries": state.get("tries", 0) + 1}
+    return {"sql": clean_sql(str(output)), "error": None, "tries": state.get("tries", 0) + 1}
 
 
 async def _execute(state: AskState, *, runtime: Runtime[ShoalContext]) -> dict[str, Any]:

@@ -3,11 +3,13 @@ it safely is the SQL guard's job.)"""
 
 from __future__ import annotations
 
+import re
+
 from pydantic import BaseModel, Field
 
 from shoal.agents.spec import AgentSpec
 
-__all__ = ["SQLQuery", "SQLTask", "sql_writer_spec", "starts_with_select"]
+__all__ = ["SQLQuery", "SQLTask", "clean_sql", "sql_writer_spec", "starts_with_select"]
 
 
 class SQLTask(BaseModel):
@@ -20,10 +22,17 @@ class SQLQuery(BaseModel):
     sql: str = Field(description="one SQLite SELECT statement answering the question")
 
 
-def starts_with_select(output: SQLQuery, text: str) -> None:
-    head = output.sql.lstrip("( \n\t").split(None, 1)[0].upper() if output.sql.strip() else ""
+def clean_sql(text: str) -> str:
+    """The SQL of a plain-text answer: without a code fence or a trailing semicolon."""
+    fenced = re.search(r"```(?:sql)?\s*(.*?)```", text, re.S | re.I)
+    return (fenced.group(1) if fenced else text).strip().rstrip(";").strip()
+
+
+def starts_with_select(output: SQLQuery | str, text: str) -> None:
+    sql = clean_sql(output if isinstance(output, str) else output.sql)
+    head = sql.lstrip("( \n\t").split(None, 1)[0].upper() if sql else ""
     if head not in ("SELECT", "WITH"):
-        raise ValueError("sql must be a single SELECT (or WITH ... SELECT) statement")
+        raise ValueError("answer with a single SELECT (or WITH ... SELECT) statement only")
 
 
 def sql_writer_spec(
@@ -34,7 +43,9 @@ def sql_writer_spec(
 ) -> AgentSpec:
     return AgentSpec(
         name=name, description="writes one SQLite SELECT for a question", model=model,
-        escalate_to=escalate_to, prompt="sql_writer.md", input=SQLTask, output=SQLQuery,
-        validators=(starts_with_select,), options={"temperature": 0, "max_tokens": 256},
+        # Plain text, not JSON: small coder models write SQL best as they were trained to,
+        # without escaping it into a JSON string (measured in bench/text_to_sql.py).
+        escalate_to=escalate_to, prompt="sql_writer.md", input=SQLTask, output=None,
+        validators=(starts_with_select,), options={"temperature": 0, "max_tokens": 320},
         retries=1,
     )

@@ -15,12 +15,12 @@ from shoal.agents import Agent, AgentSpec
 from shoal.agents.library import (
     Invoice,
     NumericAnswer,
-    SQLQuery,
     classifier_spec,
     extractor_spec,
     sql_writer_spec,
     summarizer_spec,
 )
+from shoal.agents.library.sql_writer import clean_sql
 from shoal.tools import calculate
 
 from .routing_texts import LABELLED
@@ -88,10 +88,10 @@ async def test_sql_writer_answers_on_a_real_database(qwen_gguf: Path, tmp_path: 
         INSERT INTO customers VALUES (1, 'Ada', 'UK'), (2, 'Linus', 'FI'), (3, 'Grace', 'US'),
                                      (4, 'Alan', 'UK');""")
     schema = "CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT, country TEXT);"
-    agent = Agent[SQLQuery](uncached(sql_writer_spec(escalate_to=())))
+    agent = Agent[str](uncached(sql_writer_spec(escalate_to=())))
     result = await agent.run({"question": "How many customers are in the UK?",
                               "schema_sql": schema})
-    assert db.execute(result.output.sql).fetchall() == [(2,)]
+    assert db.execute(clean_sql(result.output)).fetchall() == [(2,)]
 
 
 async def test_summarizer_keeps_the_facts(qwen_gguf: Path) -> None:
