@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from shoal.agents import AgentSpec
+from shoal.agents.library.sql_writer import clean_sql
 from shoal.graphs.text_to_sql import ask, text_to_sql_definition, text_to_sql_specs
 from shoal.models import ChatOptions, ChatRequest, Message, open_model
 from shoal.settings import load_settings
@@ -114,17 +115,12 @@ def uncached(specs: dict[str, AgentSpec]) -> dict[str, AgentSpec]:
     return {name: spec.model_copy(update={"cache": False}) for name, spec in specs.items()}
 
 
-def _sql_from_text(text: str) -> str:
-    fenced = re.search(r"```(?:sql)?\s*(.*?)```", text, re.S | re.I)
-    return (fenced.group(1) if fenced else text).strip().rstrip(";")
-
-
 async def raw_sql(question: dict[str, Any]) -> str:
     model = open_model("pack:qwen2.5-coder-0.5b", load_settings())
     prompt = f"{question['ddl']}\n\n-- SQLite query answering: {question['question']}"
     reply = await model.chat(ChatRequest(messages=(Message.user(prompt),),
                                          options=ChatOptions(temperature=0, max_tokens=256)))
-    return _sql_from_text(reply.text)
+    return clean_sql(reply.text)
 
 
 async def main() -> None:

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from shoal.agents.spec import AgentSpec
 
-__all__ = ["SQLQuery", "SQLTask", "clean_sql", "sql_writer_spec", "starts_with_select"]
+__all__ = ["SQLTask", "clean_sql", "sql_writer_spec", "starts_with_select"]
 
 
 class SQLTask(BaseModel):
@@ -18,18 +18,14 @@ class SQLTask(BaseModel):
     feedback: str | None = Field(default=None, description="why the last query was wrong")
 
 
-class SQLQuery(BaseModel):
-    sql: str = Field(description="one SQLite SELECT statement answering the question")
-
-
 def clean_sql(text: str) -> str:
     """The SQL of a plain-text answer: without a code fence or a trailing semicolon."""
     fenced = re.search(r"```(?:sql)?\s*(.*?)```", text, re.S | re.I)
     return (fenced.group(1) if fenced else text).strip().rstrip(";").strip()
 
 
-def starts_with_select(output: SQLQuery | str, text: str) -> None:
-    sql = clean_sql(output if isinstance(output, str) else output.sql)
+def starts_with_select(output: str, text: str) -> None:
+    sql = clean_sql(output)
     head = sql.lstrip("( \n\t").split(None, 1)[0].upper() if sql else ""
     if head not in ("SELECT", "WITH"):
         raise ValueError("answer with a single SELECT (or WITH ... SELECT) statement only")
