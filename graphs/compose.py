@@ -17,7 +17,7 @@ from langgraph.types import Send, interrupt
 
 from shoal.errors import AgentError
 from shoal.graphs.context import ShoalContext
-from shoal.graphs.nodes import NodeFn, agent_node, run_agent
+from shoal.graphs.nodes import NodeFn, agent_node, fan_out_node, run_agent
 from shoal.graphs.state import FlowState
 
 __all__ = ["Graph", "Step", "approval", "builder", "cascade", "fan_out", "pipeline", "router"]
@@ -89,14 +89,11 @@ def fan_out(agent: str, *, over: str = "items", step: str = "each",
     gathered in state["results"] in completion order."""
     graph = builder()
 
-    async def each(state: FlowState, *, runtime: Runtime[ShoalContext]) -> dict[str, Any]:
-        return {"results": [await run_agent(runtime, step, agent, state["value"])]}
-
     def spread(state: FlowState) -> list[Send]:
         items: list[Any] = state.get(over) or []  # type: ignore[assignment]  # `over` names a list key
         return [Send(step, {"value": item}) for item in items]
 
-    graph.add_node(step, each)
+    graph.add_node(step, fan_out_node(step, agent))
     graph.add_conditional_edges(START, spread, [step])
     graph.add_edge(step, END)
     return _compile(graph, checkpointer)

@@ -13,7 +13,7 @@ from shoal.errors import AgentError
 from shoal.graphs.context import ShoalContext
 from shoal.graphs.state import FlowState
 
-__all__ = ["NodeFn", "agent_node", "jsonable", "tool_node"]
+__all__ = ["NodeFn", "agent_node", "fan_out_node", "jsonable", "tool_node"]
 
 class NodeFn(Protocol):
     """A node: LangGraph passes the state, and the runtime by keyword."""
@@ -51,6 +51,16 @@ def agent_node(step: str, agent: str) -> NodeFn:
         value = state.get("value", state.get("input"))
         output = await run_agent(runtime, step, agent, value)
         return {"value": output, "outputs": {step: output}}
+
+    node.__name__ = step
+    return node
+
+
+def fan_out_node(step: str, agent: str) -> NodeFn:
+    """Runs `agent` on the one item a Send gave it; outputs gather in state["results"]."""
+
+    async def node(state: FlowState, *, runtime: Runtime[ShoalContext]) -> dict[str, Any]:
+        return {"results": [await run_agent(runtime, step, agent, state["value"])]}
 
     node.__name__ = step
     return node

@@ -25,7 +25,7 @@ from shoal.agents.library import Invoice, classifier_spec, extractor_spec
 from shoal.errors import AgentError, InputError
 from shoal.graphs.context import ShoalContext
 from shoal.graphs.nodes import run_agent
-from shoal.graphs.runner import GraphDefinition
+from shoal.graphs.runner import GraphDefinition, invoke_recorded
 from shoal.memory import Ledger
 from shoal.settings import Settings
 
@@ -161,18 +161,11 @@ async def run_documents(paths: list[Path], definition: GraphDefinition, ledger: 
     graph = definition.build(None)
     results = []
     for path in paths:
-        run_id = ledger.start_run(definition.name, str(path), {"path": str(path)}) if ledger \
-            else None
-        context = ShoalContext(agents=definition.agents, tools=definition.tools, ledger=ledger,
-                               run_id=run_id)
         try:
-            state: DocState = await graph.ainvoke(  # type: ignore[call-overload]  # DocState graph
-                {"path": str(path)}, context=context)
+            state: DocState = await invoke_recorded(definition, graph, {"path": str(path)},
+                                                    thread_id=str(path), ledger=ledger)
         except Exception as exc:  # one broken document must not stop the batch
             state = {"path": str(path), "status": "error", "error": f"{type(exc).__name__}: {exc}"}
-        if ledger and run_id:
-            ledger.finish_run(run_id, "failed" if state.get("status") == "error" else "finished",
-                              state.get("error"))
         results.append(state)
         if on_done:
             on_done(state)

@@ -21,7 +21,7 @@ from shoal.graphs.spec import GraphSpec, compile_graph, load_graph_spec, tools_o
 from shoal.memory import Ledger, open_database
 from shoal.settings import Settings
 
-__all__ = ["GraphDefinition", "GraphRunner", "RunOutcome", "load_definition"]
+__all__ = ["GraphDefinition", "GraphRunner", "RunOutcome", "invoke_recorded", "load_definition"]
 
 
 @dataclass(frozen=True)
@@ -143,6 +143,25 @@ class GraphRunner:
         self.ledger.finish_run(run_id, status)
         return RunOutcome(run_id, thread_id, status, dict(snapshot.values),
                           waiting[0] if waiting else None)
+
+
+async def invoke_recorded(definition: GraphDefinition, graph: Any, state: dict[str, Any], *,
+                          thread_id: str, ledger: Ledger | None) -> Any:
+    """One in-process run without checkpoints (batch pipelines), with a ledger row: failed if
+    it raises or its final state carries an `error`."""
+    run_id = ledger.start_run(definition.name, thread_id, state) if ledger else None
+    context = ShoalContext(agents=definition.agents, tools=definition.tools, ledger=ledger,
+                           run_id=run_id)
+    try:
+        result = await graph.ainvoke(state, context=context)
+    except BaseException as exc:
+        if ledger and run_id:
+            ledger.finish_run(run_id, "failed", f"{type(exc).__name__}: {exc}")
+        raise
+    if ledger and run_id:
+        error = result.get("error")
+        ledger.finish_run(run_id, "failed" if error else "finished", error)
+    return result
 
 
 def _config(thread_id: str) -> Any:

@@ -25,15 +25,13 @@ from typing import Any
 import yaml
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START
-from langgraph.runtime import Runtime
 from langgraph.types import Send
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from shoal.agents.spec import resolve_import
 from shoal.errors import ConfigError
 from shoal.graphs.compose import Graph, builder
-from shoal.graphs.context import ShoalContext
-from shoal.graphs.nodes import agent_node, run_agent, tool_node
+from shoal.graphs.nodes import agent_node, fan_out_node, tool_node
 from shoal.graphs.state import FlowState
 
 __all__ = ["GraphSpec", "compile_graph", "load_graph_spec"]
@@ -125,13 +123,6 @@ def load_graph_spec(path: Path) -> GraphSpec:
                           fix="correct the named nodes and fields") from exc
 
 
-def _fan_out_node(step: str, agent: str) -> Any:
-    async def each(state: FlowState, *, runtime: Runtime[ShoalContext]) -> dict[str, Any]:
-        return {"results": [await run_agent(runtime, step, agent, state["value"])]}
-
-    return each
-
-
 def tools_of(spec: GraphSpec) -> dict[str, Callable[..., Any]]:
     """The tool functions a spec names, by import path (raises ConfigError)."""
     tools = {}
@@ -156,7 +147,7 @@ def compile_graph(spec: GraphSpec, *, checkpointer: BaseCheckpointSaver[Any] | N
             graph.add_node(name, tool_node(name, node.tool))
         else:
             assert node.fan_out is not None  # one kind is guaranteed by NodeSpec
-            graph.add_node(name, _fan_out_node(name, node.fan_out))
+            graph.add_node(name, fan_out_node(name, node.fan_out))
             fan_outs[name] = node.over
     by_source: dict[str, list[EdgeSpec]] = {}
     for edge in spec.edges:

@@ -23,7 +23,7 @@ from shoal.agents.library.sql_writer import clean_sql
 from shoal.errors import AgentError
 from shoal.graphs.context import ShoalContext
 from shoal.graphs.nodes import run_agent
-from shoal.graphs.runner import GraphDefinition
+from shoal.graphs.runner import GraphDefinition, invoke_recorded
 from shoal.settings import Settings
 from shoal.tools.sql_database import SQLDatabase
 from shoal.tools.sql_guard import SQLRejected
@@ -179,13 +179,7 @@ def text_to_sql_definition(settings: Settings, *, db_url: str,
 async def ask(definition: GraphDefinition, question: str, *, ledger: Any = None,
               graph: Any = None) -> AskState:
     """Answer one question (pass a built `graph` to reuse it across questions)."""
-    graph = graph or definition.build(None)
-    run_id = ledger.start_run(definition.name, question, {"question": question}) if ledger \
-        else None
-    context = ShoalContext(agents=definition.agents, tools=definition.tools, ledger=ledger,
-                           run_id=run_id)
-    state: AskState = await graph.ainvoke({"question": question}, context=context)
-    if ledger and run_id:
-        ledger.finish_run(run_id, "finished" if not state.get("error") else "failed",
-                          state.get("error"))
+    state: AskState = await invoke_recorded(definition, graph or definition.build(None),
+                                            {"question": question}, thread_id=question,
+                                            ledger=ledger)
     return state
