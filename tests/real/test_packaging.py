@@ -20,11 +20,21 @@ def test_namespaced_imports_work_and_top_level_ones_fail(tmp_path: Path) -> None
                  "print('xllamacpp' in sys.modules, 'ollama' in sys.modules)", tmp_path)
     assert ok.returncode == 0, ok.stderr
     assert ok.stdout.split() == ["False", "False"]  # backends load only when a model is opened
-    for name in ("agents", "tools", "graphs", "kernel"):
+    for name in ("agents", "tools", "graphs"):
         for cwd in (tmp_path, ROOT):  # even from the repo root, where the folder is visible
             failed = _python(f"import {name}", cwd)
             assert failed.returncode != 0
             assert "ImportError" in failed.stderr or "ModuleNotFoundError" in failed.stderr
+
+
+def test_shoal_resolves_to_the_checkout(tmp_path: Path) -> None:
+    """Editors, mypy and import-graph tools see shoal.* as files of this checkout."""
+    shown = _python("import shoal, shoal.agents.agent as a, shoal.graphs, shoal.tools;"
+                    "print(shoal.__file__); print(a.__file__)", tmp_path)
+    assert shown.returncode == 0, shown.stderr
+    kernel, agent = (Path(line) for line in shown.stdout.split())
+    assert kernel == ROOT / "shoal" / "__init__.py"
+    assert agent.resolve() == ROOT / "agents" / "agent.py"
 
 
 def test_wheel_holds_only_the_shoal_namespace(tmp_path: Path) -> None:

@@ -1,8 +1,5 @@
 """Shoal: multi-agent workflows built from small specialized language models."""
 
-# This folder (kernel/) is installed as the `shoal` package only.
-if __name__ != "shoal":
-    raise ImportError(f"import shoal, not {__name__} (kernel/ is installed as shoal)")
 
 from shoal.errors import (
     AgentError,
