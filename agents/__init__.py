@@ -6,10 +6,10 @@ if __name__ != "shoal.agents":
     raise ImportError(f"import shoal.agents, not {__name__} (no top-level 'agents' package)")
 
 from shoal.agents.agent import Agent
-from shoal.agents.cache import CallCache
 from shoal.agents.grounding import Grounded
-from shoal.agents.result import AgentResult, Attempt, ToolStep
+from shoal.agents.result import AgentResult, ToolStep
 from shoal.agents.spec import AgentSpec, Budget, Example, load_agent_spec
+from shoal.models import Attempt
 
 __all__ = [
     "Agent",
@@ -17,7 +17,6 @@ __all__ = [
     "AgentSpec",
     "Attempt",
     "Budget",
-    "CallCache",
     "Example",
     "Grounded",
     "ToolStep",

@@ -1,25 +1,26 @@
 """Agent: runs one AgentSpec. Model mistakes (invalid output) become repair messages, then
-escalation to the next model, then a typed error carrying every attempt."""
+escalation to the next model of the spec's chain (the one escalation mechanism), then a typed
+error carrying every attempt and the best partial output."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from types import TracebackType
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
 
-from shoal.agents.cache import CallCache
 from shoal.agents.context import fit_to_context
-from shoal.agents.prompting import build_messages, read_prompt, render_input, repair_message
-from shoal.agents.result import AgentResult, RunLedger
+from shoal.agents.prompting import build_messages, read_prompt, render_input
+from shoal.agents.repair import judge
+from shoal.agents.result import AgentResult, AttemptLog, ToolMode
 from shoal.agents.spec import AgentSpec
 from shoal.agents.tool_loop import StepsExhausted, run_tool_loop, tool_mode
 from shoal.agents.validation import InvalidOutput, OutputPlan, output_plan
 from shoal.errors import ModelError, OutputValidationError
-from shoal.memory import open_database
-from shoal.models import ChatModel, ChatRequest, ChatResponse, Message, Usage, open_model
-from shoal.settings import Settings, load_settings
+from shoal.memory import CallCache
+from shoal.models import ChatModel, ChatRequest, ChatResponse, Message, Usage
+from shoal.session import Session
 
 __all__ = ["Agent"]
 
@@ -27,40 +28,29 @@ T = TypeVar("T")
 
 
 class Agent(Generic[T]):
-    """A plain object around a spec: no I/O until `run`. Models are opened on first use
-    (embedded models are shared process-wide); `models` overrides URIs, e.g. with fakes."""
+    """A plain object around a spec: no I/O until `run`. Models, the call cache and probe
+    reports come from `session`. Without one, the agent opens a private session on first use
+    (no call cache) and closes it in `aclose` (`run_sync` closes it after each run)."""
 
-    def __init__(
-        self,
-        spec: AgentSpec,
-        *,
-        settings: Settings | None = None,
-        models: Mapping[str, ChatModel] | None = None,
-        cache: CallCache | None = None,
-    ) -> None:
+    def __init__(self, spec: AgentSpec[T], *, session: Session | None = None) -> None:
         self.spec = spec
-        self._settings = settings
-        self._models: dict[str, ChatModel] = dict(models or {})
-        self._cache = cache
+        self._session = session
+        self._owns_session = session is None
         self._instructions: str | None = None
         self._digests: dict[str, str] = {}
 
     @property
-    def settings(self) -> Settings:
-        if self._settings is None:
-            self._settings = load_settings()
-        return self._settings
+    def session(self) -> Session:
+        if self._session is None:
+            self._session = Session()
+        return self._session
+
+    def model(self, uri: str) -> ChatModel:
+        return self.session.model(uri)
 
     @property
     def cache(self) -> CallCache | None:
-        if self._cache is None and self.spec.cache:
-            self._cache = CallCache(open_database(self.settings.database_url))
-        return self._cache if self.spec.cache else None
-
-    def model(self, uri: str) -> ChatModel:
-        if uri not in self._models:
-            self._models[uri] = open_model(uri, self.settings)
-        return self._models[uri]
+        return self.session.cache if self.spec.cache else None
 
     def instructions(self) -> str:
         if self._instructions is None:
@@ -69,9 +59,9 @@ class Agent(Generic[T]):
         return self._instructions
 
     async def call(self, uri: str, request: ChatRequest) -> ChatResponse:
-        """One model call: fit the context, then the exact cache, then the model."""
+        """One model call: fit the context, then the exact cache (if any), then the model."""
         model = self.model(uri)
-        num_ctx = request.options.num_ctx or self.settings.n_ctx
+        num_ctx = request.options.num_ctx or self.session.settings.n_ctx
         request = request.model_copy(update={"options": request.options.model_copy(
             update={"num_ctx": num_ctx})})  # pinned: every backend gets the same window
         request = await fit_to_context(model, request, num_ctx=num_ctx,
@@ -89,7 +79,8 @@ class Agent(Generic[T]):
         await cache.put(key, response)
         return response
 
-    def _chain(self) -> tuple[str, ...]:
+    def chain(self) -> tuple[str, ...]:
+        """The models tried in order: the spec's model, then escalate_to, within the budget."""
         chain = (self.spec.model, *self.spec.escalate_to)
         limit = self.spec.budget.max_escalations
         return chain if limit is None else chain[: limit + 1]
@@ -97,55 +88,68 @@ class Agent(Generic[T]):
     async def run(self, value: str | BaseModel | dict[str, Any]) -> AgentResult[T]:
         """Run on `value` (text, or structured input). Raises OutputValidationError when no
         model in the chain gives valid output, BudgetExceeded at a budget limit."""
-        ledger = RunLedger(self.spec)
+        log = AttemptLog(self.spec)
         text = render_input(self.spec, value)
         plan = output_plan(self.spec, text)
         messages = build_messages(self.spec, self.instructions(), text)
-        chain = self._chain()
+        chain = self.chain()
         for uri in chain:
+            mode: ToolMode | None = None
             try:
                 if self.spec.tools:
-                    mode = tool_mode(self.spec, uri, self.settings.cache_dir)
-                    output = await run_tool_loop(self, uri, mode, plan, messages, ledger)
+                    mode = tool_mode(self.spec, self.session.probe(uri))
+                    output = await run_tool_loop(self, uri, mode, plan, messages, log)
                 else:
-                    output = await self._structured(uri, plan, messages, ledger)
+                    output = await self._structured(uri, plan, messages, log)
             except ModelError as exc:  # this model cannot serve: try the next one
-                ledger.record(uri, Usage(), "", f"{type(exc).__name__}: {exc.message}")
+                log.record(uri, Usage(), "", f"{type(exc).__name__}: {exc.message}")
                 continue
             except (InvalidOutput, StepsExhausted):
                 continue
-            return ledger.result(output, uri)
+            return log.result(output, uri, mode)
         if len(chain) < 1 + len(self.spec.escalate_to):
-            ledger.exceeded(f"max_escalations={self.spec.budget.max_escalations} reached")
-        last = next((a.error for a in reversed(ledger.attempts) if a.error), "unknown")
+            log.exceeded(f"max_escalations={self.spec.budget.max_escalations} reached")
+        last = next((a.error for a in reversed(log.attempts) if a.error), "unknown")
         raise OutputValidationError(
             f"agent {self.spec.name}: no valid output from {', '.join(chain)} in "
-            f"{len(ledger.attempts)} attempt(s); last problem: {last}",
-            agent=self.spec.name, attempts=ledger.attempts,
+            f"{len(log.attempts)} attempt(s); last problem: {last}",
+            agent=self.spec.name, attempts=tuple(log.attempts), partial=log.partial,
             fix="add retries or a bigger model to escalate_to, or simplify the output type",
         )
 
     async def _structured(self, uri: str, plan: OutputPlan, messages: list[Message],
-                          ledger: RunLedger) -> Any:
+                          log: AttemptLog) -> Any:
         conversation = list(messages)
-        problems: list[str] = []
         for _ in range(self.spec.retries + 1):
-            ledger.check_budget()
+            log.check_budget()
             request = ChatRequest(messages=tuple(conversation), output_schema=plan.schema,
                                   options=self.spec.options)
             response = await self.call(uri, request)
-            try:
-                output = plan.parse(response.text)
-            except InvalidOutput as exc:
-                problems = exc.problems
-                ledger.record(uri, response.usage, response.text, "; ".join(problems))
-                conversation += [Message.assistant(response.text),
-                                 Message.user(repair_message(problems))]
-                continue
-            ledger.record(uri, response.usage, response.text)
-            return output
-        raise InvalidOutput(problems)
+            verdict = await judge(plan, response.text, response, uri, log, conversation)
+            if verdict.accepted:
+                return verdict.output
+        raise InvalidOutput([log.attempts[-1].error or "invalid output"])
+
+    async def aclose(self) -> None:
+        """Close the private session, if this agent opened one (a given session is left to
+        its owner)."""
+        if self._owns_session and self._session is not None:
+            await self._session.aclose()
+            self._session = None
+
+    async def __aenter__(self) -> Agent[T]:
+        return self
+
+    async def __aexit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                        trace: TracebackType | None) -> None:
+        await self.aclose()
 
     def run_sync(self, value: str | BaseModel | dict[str, Any]) -> AgentResult[T]:
         """`run` for synchronous code (not from inside a running event loop)."""
-        return asyncio.run(self.run(value))
+        async def once() -> AgentResult[T]:
+            try:
+                return await self.run(value)
+            finally:
+                await self.aclose()  # the event loop ends here: so do its clients
+
+        return asyncio.run(once())

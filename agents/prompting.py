@@ -1,5 +1,5 @@
 """Prompts: prompt files, the system message (instructions + the output's shape), few-shot
-turns, the rendered input, and the repair message sent after invalid output."""
+turns and the rendered input. (The repair turn after invalid output: shoal.agents.repair.)"""
 
 from __future__ import annotations
 
@@ -15,9 +15,7 @@ from shoal.agents.spec import AgentSpec
 from shoal.errors import ConfigError
 from shoal.models import Message
 
-__all__ = ["build_messages", "describe_schema", "read_prompt", "render_input", "repair_message"]
-
-_MAX_PROBLEMS = 5
+__all__ = ["build_messages", "describe_schema", "read_prompt", "render_input"]
 
 
 def read_prompt(name: str) -> str:
@@ -65,7 +63,7 @@ def describe_schema(schema: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _output_schema(spec: AgentSpec) -> dict[str, Any] | None:
+def _output_schema(spec: AgentSpec[Any]) -> dict[str, Any] | None:
     if isinstance(spec.output, type):
         return json_schema(spec.output)
     return spec.output
@@ -85,7 +83,7 @@ def _as_text(data: dict[str, Any]) -> str:
     return "\n\n".join(blocks)
 
 
-def render_input(spec: AgentSpec, value: str | BaseModel | dict[str, Any]) -> str:
+def render_input(spec: AgentSpec[Any], value: str | BaseModel | dict[str, Any]) -> str:
     """The input as the model sees it: text as is, structured input as labelled blocks."""
     if isinstance(value, str):
         if spec.input is None:
@@ -97,7 +95,7 @@ def render_input(spec: AgentSpec, value: str | BaseModel | dict[str, Any]) -> st
     return _as_text(data) if isinstance(data, dict) else json.dumps(data, default=str)
 
 
-def build_messages(spec: AgentSpec, instructions: str, text: str) -> list[Message]:
+def build_messages(spec: AgentSpec[Any], instructions: str, text: str) -> list[Message]:
     """System message, few-shot turns, then the input."""
     system = instructions
     schema = _output_schema(spec)
@@ -111,10 +109,3 @@ def build_messages(spec: AgentSpec, instructions: str, text: str) -> list[Messag
         messages += [Message.user(example.input), Message.assistant(answer)]
     messages.append(Message.user(text))
     return messages
-
-
-def repair_message(problems: list[str]) -> str:
-    shown = [p if len(p) <= 200 else p[:197] + "..." for p in problems[:_MAX_PROBLEMS]]
-    more = f"\n(and {len(problems) - _MAX_PROBLEMS} more)" if len(problems) > _MAX_PROBLEMS else ""
-    return ("Your answer was not valid:\n" + "\n".join(f"- {p}" for p in shown) + more
-            + "\nAnswer again with the corrected JSON object only.")

@@ -1,29 +1,20 @@
-"""What an agent run returns, and the ledger of one run while it goes."""
+"""What an agent run returns, and the log of its attempts while it runs (the durable record of
+runs and calls is shoal.memory.RunLedger)."""
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 from shoal.agents.spec import AgentSpec
 from shoal.errors import BudgetExceeded
-from shoal.models import Usage
+from shoal.models import Attempt, Usage
 
-__all__ = ["AgentResult", "Attempt", "RunLedger", "ToolStep"]
+__all__ = ["AgentResult", "AttemptLog", "ToolMode", "ToolStep"]
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Attempt:
-    """One model call of a run: which model, what it answered, and why that was not accepted
-    (`error` None for the call whose answer was used or that led to a tool step)."""
-
-    model: str
-    error: str | None
-    usage: Usage
-    answer: str = ""
+ToolMode = Literal["native", "action"]
 
 
 @dataclass(frozen=True)
@@ -44,6 +35,7 @@ class AgentResult(Generic[T]):
     model: str  # the model whose answer became `output`
     seconds: float
     steps: tuple[ToolStep, ...] = ()
+    tool_mode: ToolMode | None = None  # how tools were offered to the model that answered
 
     @property
     def escalated(self) -> bool:
@@ -51,13 +43,14 @@ class AgentResult(Generic[T]):
 
 
 @dataclass
-class RunLedger:
-    """Attempts and budget of one run in progress."""
+class AttemptLog:
+    """Attempts, tool steps and budget of one agent run in progress."""
 
-    spec: AgentSpec
+    spec: AgentSpec[Any]
     started: float = field(default_factory=time.perf_counter)
     attempts: list[Attempt] = field(default_factory=list)
     steps: list[ToolStep] = field(default_factory=list)
+    partial: Any = None  # the latest answer of the right shape that failed a later check
 
     @property
     def usage(self) -> Usage:
@@ -71,7 +64,7 @@ class RunLedger:
         return time.perf_counter() - self.started
 
     def record(self, model: str, usage: Usage, answer: str, error: str | None = None) -> None:
-        self.attempts.append(Attempt(model, error, usage, answer))
+        self.attempts.append(Attempt(model=model, error=error, usage=usage, answer=answer))
 
     def check_budget(self) -> None:
         """Raise BudgetExceeded if the run may not make another model call."""
@@ -85,10 +78,10 @@ class RunLedger:
     def exceeded(self, what: str) -> None:
         raise BudgetExceeded(
             f"agent {self.spec.name} stopped: {what} after {len(self.attempts)} attempt(s)",
-            agent=self.spec.name, attempts=self.attempts,
+            agent=self.spec.name, attempts=tuple(self.attempts),
             fix="raise the spec's budget, or simplify the input",
         )
 
-    def result(self, output: T, model: str) -> AgentResult[T]:
+    def result(self, output: T, model: str, tool_mode: ToolMode | None) -> AgentResult[T]:
         return AgentResult(output, self.usage, tuple(self.attempts), model, self.seconds,
-                           tuple(self.steps))
+                           tuple(self.steps), tool_mode)

@@ -1,54 +1,43 @@
 """AgentSpec: everything that defines an agent, frozen. Built in Python or loaded from YAML;
 both give the same spec. Import paths ("package.module:Name") name output types, tools and
-validators in YAML."""
+validators in YAML, and a YAML file may instead name a Python factory of the spec
+(`factory: shoal.agents.library:extractor_spec`, the other keys its arguments), so the library
+agents in configs/agents/ are exactly the ones the pipelines use."""
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Generic, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from shoal.errors import ConfigError
+from shoal.frozen import Frozen
+from shoal.imports import resolve_import
 from shoal.models import ChatOptions
 from shoal.models.registry import SCHEMES
+from shoal.problems import validation_problems
 from shoal.tools import FunctionTool
 
-__all__ = ["AgentSpec", "Budget", "Example", "load_agent_spec", "resolve_import"]
+__all__ = ["AgentSpec", "Budget", "Example", "Validator", "load_agent_spec"]
 
-Validator = Callable[[Any, str], None]
-"""Called with (output, input text); raises ValueError or AssertionError to ask for a repair."""
+OutputT = TypeVar("OutputT")
 
-
-def resolve_import(path: str) -> Any:
-    """The object at `package.module:Name` (or `package.module.Name`)."""
-    module_name, sep, attribute = path.partition(":")
-    if not sep:
-        module_name, _, attribute = path.rpartition(".")
-    try:
-        obj: Any = importlib.import_module(module_name)
-        for part in attribute.split("."):
-            obj = getattr(obj, part)
-    except (ImportError, AttributeError, ValueError) as exc:
-        raise ValueError(f"cannot import {path!r}: {exc}") from exc
-    return obj
+Validator = Callable[[Any, str], Awaitable[None] | None]
+"""Called with (output, input text), sync or async; raises ValueError or AssertionError to ask
+for a repair (e.g. "this SQL fails on the database"): the agent's one feedback channel."""
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class Example(_Frozen):
+class Example(Frozen):
     """A few-shot example: an input and the output the agent should give for it."""
 
     input: str
     output: dict[str, Any] | str
 
 
-class Budget(_Frozen):
+class Budget(Frozen):
     """Per-run limits; None means unlimited. Tokens count prompt + completion of every call."""
 
     max_tokens: int | None = Field(default=None, gt=0)
@@ -56,9 +45,10 @@ class Budget(_Frozen):
     max_escalations: int | None = Field(default=None, ge=0)
 
 
-class AgentSpec(BaseModel):
+class AgentSpec(BaseModel, Generic[OutputT]):
     """What an agent is. Constructing one imports named objects but reads no prompt file and
-    opens no model: that happens on the first run."""
+    opens no model: that happens on the first run. `AgentSpec[T]` is the spec of an agent whose
+    output is a T (the `output` class; `str` for plain text), so `Agent(spec)` is an Agent[T]."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
 
@@ -70,7 +60,7 @@ class AgentSpec(BaseModel):
     prompt: str | None = None  # a prompt file: a path, or a name in shoal.agents' prompts/
     examples: tuple[Example, ...] = ()
     input: type[BaseModel] | None = None
-    output: type[BaseModel] | dict[str, Any] | None = None  # None: plain text
+    output: type[OutputT] | dict[str, Any] | None = None  # None: plain text
     tools: tuple[FunctionTool, ...] = ()
     tool_mode: Literal["auto", "native", "action"] = "auto"
     max_steps: int = Field(default=6, gt=0)
@@ -79,7 +69,7 @@ class AgentSpec(BaseModel):
     validators: tuple[Validator, ...] = ()
     budget: Budget = Budget()
     on_overflow: Literal["error", "drop_oldest"] = "error"
-    cache: bool = True
+    cache: bool = True  # may use the session's call cache, when the session has one
 
     @field_validator("model", "escalate_to", mode="after")
     @classmethod
@@ -95,8 +85,8 @@ class AgentSpec(BaseModel):
     def _import_types(cls, value: Any) -> Any:
         if isinstance(value, str):
             value = resolve_import(value)
-            if not (isinstance(value, type) and issubclass(value, BaseModel)):
-                raise ValueError("an import path must name a pydantic model class")
+        if isinstance(value, type) and not issubclass(value, BaseModel):
+            raise ValueError("must be a pydantic model class (or a JSON schema for output)")
         return value
 
     @field_validator("tools", mode="before")
@@ -114,7 +104,7 @@ class AgentSpec(BaseModel):
         return tuple(resolve_import(v) if isinstance(v, str) else v for v in value or ())
 
     @model_validator(mode="after")
-    def _one_prompt_source(self) -> AgentSpec:
+    def _one_prompt_source(self) -> AgentSpec[OutputT]:
         if self.instructions and self.prompt:
             raise ValueError("give either instructions (text) or prompt (a file), not both")
         names = [t.name for t in self.tools]
@@ -123,9 +113,10 @@ class AgentSpec(BaseModel):
         return self
 
 
-def load_agent_spec(path: Path) -> AgentSpec:
+def load_agent_spec(path: Path) -> AgentSpec[Any]:
     """An AgentSpec from a YAML file; a relative `prompt` resolves against the file's folder
-    when such a file exists there. Raises ConfigError naming the file and the fields."""
+    when such a file exists there; `factory` names a Python function returning the spec, called
+    with the other keys. Raises ConfigError naming the file and the fields."""
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
@@ -138,9 +129,26 @@ def load_agent_spec(path: Path) -> AgentSpec:
     if isinstance(prompt, str) and (path.parent / prompt).is_file():
         data["prompt"] = str((path.parent / prompt).resolve())
     try:
+        if "factory" in data:
+            return _from_factory(path, data)
         return AgentSpec.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'spec'}: {e['msg']}"
-                             for e in exc.errors())
+        problems = "; ".join(validation_problems(exc, root="spec"))
         raise ConfigError(f"invalid agent spec {path}: {problems}",
                           fix="correct the named fields") from exc
+
+
+def _from_factory(path: Path, data: dict[str, Any]) -> AgentSpec[Any]:
+    name = str(data.pop("factory"))
+    try:
+        factory = resolve_import(name)
+        spec = factory(**data)
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(f"invalid agent spec {path}: factory {name}: {exc}",
+                          fix="name a function returning an AgentSpec, and only its arguments"
+                          ) from exc
+    if not isinstance(spec, AgentSpec):
+        raise ConfigError(f"invalid agent spec {path}: {name} returned "
+                          f"{type(spec).__name__}, not an AgentSpec",
+                          fix="name a function returning an AgentSpec")
+    return spec

@@ -5,30 +5,28 @@ Two ways to ask for tool calls:
 - action: a constrained JSON "action" output, a union of one object per tool
   (`{"tool": name, "arguments": {...}}`) and `{"final_answer": ...}`, so every step is a valid
   call or a valid answer even for a model whose native tool calling is unreliable.
-`auto` uses native only where `shoal models probe` found well-formed native calls.
+`auto` uses native only where the session's probe report (`shoal models probe`) found
+well-formed native calls; the mode used is recorded in the AgentResult.
 Tool errors, bad arguments and invalid answers go back to the model as observations.
 """
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
-from shoal.agents.prompting import repair_message
-from shoal.agents.result import RunLedger, ToolStep
+from shoal.agents.repair import judge
+from shoal.agents.result import AttemptLog, ToolMode, ToolStep
 from shoal.agents.spec import AgentSpec
-from shoal.agents.validation import InvalidOutput, OutputPlan, output_plan
+from shoal.agents.validation import OutputPlan, output_plan
 from shoal.models import ChatRequest, Message, ToolCall
-from shoal.models.probe import load_probe
+from shoal.models.probe import ProbeReport
 from shoal.tools import FunctionTool, ToolArgumentsError
 
 if TYPE_CHECKING:
     from shoal.agents.agent import Agent
 
 __all__ = ["StepsExhausted", "action_schema", "run_tool_loop", "tool_mode"]
-
-Mode = Literal["native", "action"]
 _MAX_OBSERVATION = 2000
 _NEXT = ('If this answers the question, reply {"final_answer": ...} now; '
          "otherwise call a tool with different arguments.")
@@ -38,10 +36,10 @@ class StepsExhausted(Exception):
     """The model used max_steps without giving a valid final answer."""
 
 
-def tool_mode(spec: AgentSpec, uri: str, cache_dir: Path) -> Mode:
+def tool_mode(spec: AgentSpec[Any], probe: ProbeReport | None) -> ToolMode:
+    """The spec's mode; for `auto`, native only if the model's probe found it reliable."""
     if spec.tool_mode != "auto":
         return spec.tool_mode
-    probe = load_probe(uri, cache_dir)
     return "native" if probe is not None and probe.native_tool_calls else "action"
 
 
@@ -80,7 +78,7 @@ def _action_instructions(tools: tuple[FunctionTool, ...]) -> str:
 
 
 async def _execute(tools: tuple[FunctionTool, ...], name: str, arguments: dict[str, Any],
-                   ledger: RunLedger) -> str:
+                   log: AttemptLog) -> str:
     """Run one tool call; whatever goes wrong becomes the observation, not an exception."""
     by_name = {t.name: t for t in tools}
     failed = True
@@ -96,7 +94,7 @@ async def _execute(tools: tuple[FunctionTool, ...], name: str, arguments: dict[s
         except Exception as exc:  # a tool's failure is information for the model
             observation = f"error: {name} failed: {type(exc).__name__}: {exc}"
     observation = observation[:_MAX_OBSERVATION]
-    ledger.steps.append(ToolStep(name, arguments, observation, failed))
+    log.steps.append(ToolStep(name, arguments, observation, failed))
     return observation
 
 
@@ -105,8 +103,8 @@ def _with_source(plan: OutputPlan, observation: str) -> OutputPlan:
     return output_plan(plan.spec, f"{plan.text}\n{observation}")
 
 
-async def run_tool_loop(agent: Agent[Any], uri: str, mode: Mode, plan: OutputPlan,
-                        messages: list[Message], ledger: RunLedger) -> Any:
+async def run_tool_loop(agent: Agent[Any], uri: str, mode: ToolMode, plan: OutputPlan,
+                        messages: list[Message], log: AttemptLog) -> Any:
     """Steps until a valid final answer; raises StepsExhausted after spec.max_steps calls.
     Grounded output fields may take values from the input or from any tool observation."""
     spec = agent.spec
@@ -121,7 +119,7 @@ async def run_tool_loop(agent: Agent[Any], uri: str, mode: Mode, plan: OutputPla
         conversation.insert(0, Message.system(system))
     tools = tuple(t.spec for t in spec.tools) if mode == "native" else ()
     for step in range(spec.max_steps):
-        ledger.check_budget()
+        log.check_budget()
         last = step == spec.max_steps - 1
         if mode == "action" and last:  # the last step may only answer: small models loop
             schema = action_schema((), plan.schema)
@@ -129,10 +127,10 @@ async def run_tool_loop(agent: Agent[Any], uri: str, mode: Mode, plan: OutputPla
                               tools=() if last else tools, options=spec.options)
         response = await agent.call(uri, request)
         if mode == "native" and response.tool_calls:
-            ledger.record(uri, response.usage, response.text)
+            log.record(uri, response.usage, response.text)
             conversation.append(Message.assistant(response.text, response.tool_calls))
             for call in response.tool_calls:
-                observation = await _execute(spec.tools, call.name, call.arguments, ledger)
+                observation = await _execute(spec.tools, call.name, call.arguments, log)
                 plan = _with_source(plan, observation)
                 conversation.append(Message.tool(observation, call=call))
             continue
@@ -143,10 +141,10 @@ async def run_tool_loop(agent: Agent[Any], uri: str, mode: Mode, plan: OutputPla
             except json.JSONDecodeError:
                 action = {}
             if isinstance(action, dict) and "tool" in action:
-                ledger.record(uri, response.usage, response.text)
-                call = ToolCall(id=f"step{len(ledger.steps)}", name=str(action["tool"]),
+                log.record(uri, response.usage, response.text)
+                call = ToolCall(id=f"step{len(log.steps)}", name=str(action["tool"]),
                                 arguments=dict(action.get("arguments") or {}))
-                observation = await _execute(spec.tools, call.name, call.arguments, ledger)
+                observation = await _execute(spec.tools, call.name, call.arguments, log)
                 plan = _with_source(plan, observation)
                 schema = action_schema(spec.tools, plan.schema)
                 conversation += [Message.assistant(response.text), Message.user(
@@ -154,13 +152,7 @@ async def run_tool_loop(agent: Agent[Any], uri: str, mode: Mode, plan: OutputPla
                 continue
             final = action.get("final_answer") if isinstance(action, dict) else None
             answer = final if isinstance(final, str) else json.dumps(final)
-        try:
-            output = plan.parse(answer)
-        except InvalidOutput as exc:
-            ledger.record(uri, response.usage, response.text, "; ".join(exc.problems))
-            conversation += [Message.assistant(response.text),
-                             Message.user(repair_message(exc.problems))]
-            continue
-        ledger.record(uri, response.usage, response.text)
-        return output
+        verdict = await judge(plan, answer, response, uri, log, conversation)
+        if verdict.accepted:
+            return verdict.output
     raise StepsExhausted(f"no final answer within {spec.max_steps} steps")

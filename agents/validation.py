@@ -6,6 +6,7 @@ then the spec's own validators. Nothing invalid passes as success.
 
 from __future__ import annotations
 
+import inspect
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -15,45 +16,42 @@ from pydantic import BaseModel, ValidationError
 
 from shoal.agents.grounding import check_grounded, grounded_schema, json_schema
 from shoal.agents.spec import AgentSpec
+from shoal.problems import validation_problems
 
 __all__ = ["InvalidOutput", "OutputPlan", "output_plan"]
 
 
 class InvalidOutput(Exception):
-    """Model output failed validation; `problems` become the repair message."""
+    """Model output failed validation; `problems` become the repair message. `partial` is the
+    output when it had the right shape but failed grounding or a validator."""
 
-    def __init__(self, problems: list[str]) -> None:
+    def __init__(self, problems: list[str], partial: Any = None) -> None:
         super().__init__("; ".join(problems))
         self.problems = problems
-
-
-def _pydantic_problems(exc: ValidationError) -> list[str]:
-    problems = []
-    for error in exc.errors():
-        where = ".".join(map(str, error["loc"])) or "answer"
-        problems.append(f"{where}: {error['msg']}")
-    return problems
+        self.partial = partial
 
 
 @dataclass(frozen=True)
 class OutputPlan:
     """How one run's output is constrained (`schema`, for the grammar) and checked (`parse`)."""
 
-    spec: AgentSpec
+    spec: AgentSpec[Any]
     text: str  # the rendered input, for grounding and validators
     schema: dict[str, Any] | None
 
-    def parse(self, answer: str) -> Any:
+    async def parse(self, answer: str) -> Any:
         """The validated output; raises InvalidOutput with every problem found."""
         output = self._structural(answer)
         problems = check_grounded(output, self.text) if isinstance(output, BaseModel) else []
         for validator in self.spec.validators:
             try:
-                validator(output, self.text)
+                checked = validator(output, self.text)
+                if inspect.isawaitable(checked):
+                    await checked
             except (ValueError, AssertionError) as exc:
                 problems.append(str(exc) or type(exc).__name__)
         if problems:
-            raise InvalidOutput(problems)
+            raise InvalidOutput(problems, partial=output)
         return output
 
     def _structural(self, answer: str) -> Any:
@@ -66,7 +64,7 @@ class OutputPlan:
             try:
                 return output_type.model_validate_json(answer)
             except ValidationError as exc:
-                raise InvalidOutput(_pydantic_problems(exc)) from exc
+                raise InvalidOutput(validation_problems(exc, root="answer")) from exc
         try:
             data = json.loads(answer)
         except json.JSONDecodeError as exc:
@@ -90,7 +88,7 @@ def _grammar_schema(schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
-def output_plan(spec: AgentSpec, text: str) -> OutputPlan:
+def output_plan(spec: AgentSpec[Any], text: str) -> OutputPlan:
     output_type = spec.output
     if output_type is None:
         schema = None

@@ -82,7 +82,7 @@ async def main() -> None:
     model = FunctionChatModel(lambda request: ANSWER, name="fake:bench")
     spec = AgentSpec(name="classify", model="fake:bench", instructions="Classify.", output=Label,
                      cache=False)
-    agent = Agent[Label](spec, settings=settings, models={"fake:bench": model})
+    agent = Agent[Label](spec, session=Session(settings, models={"fake:bench": model}))
     raw = raw_graph(model)
     shoal = pipeline("classify")
     with tempfile.TemporaryDirectory() as tmp:

@@ -4,23 +4,25 @@
 if __name__ != "shoal.graphs":
     raise ImportError(f"import shoal.graphs, not {__name__} (no top-level 'graphs' package)")
 
-from shoal.graphs.compose import Graph, approval, cascade, fan_out, pipeline, router
-from shoal.graphs.context import ShoalContext
+from shoal.graphs.compose import FlowBuilder, FlowGraph, approval, fan_out, pipeline, router
+from shoal.graphs.context import FlowDeps, GraphDeps, Recorder
 from shoal.graphs.runner import GraphDefinition, GraphRunner, RunOutcome, load_definition
-from shoal.graphs.spec import GraphSpec, compile_graph, load_graph_spec
+from shoal.graphs.spec import GraphSpec, build_graph, load_graph_spec
 from shoal.graphs.state import FlowState
 
 __all__ = [
+    "FlowBuilder",
+    "FlowDeps",
+    "FlowGraph",
     "FlowState",
-    "Graph",
     "GraphDefinition",
+    "GraphDeps",
     "GraphRunner",
     "GraphSpec",
+    "Recorder",
     "RunOutcome",
-    "ShoalContext",
     "approval",
-    "cascade",
-    "compile_graph",
+    "build_graph",
     "fan_out",
     "load_definition",
     "load_graph_spec",

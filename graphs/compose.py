@@ -1,52 +1,46 @@
-"""Compositions that return compiled LangGraph graphs over FlowState.
+"""Compositions that return LangGraph builders over FlowState; whoever runs one compiles it
+once, with its checkpointer (GraphRunner does).
 
-A step is an agent name (the node runs that agent from the runtime context), or a
-(name, node function) pair, or a (name, compiled graph) pair: a subgraph as a node.
+A step is an Agent (the node is named after its spec), a (name, Agent) pair, a
+(name, node function) pair, or a (name, compiled graph) pair: a subgraph as a node. Agents are
+bound into the nodes here, so a graph cannot name an agent it was not given.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
-from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
-from langgraph.runtime import Runtime
 from langgraph.types import Send, interrupt
 
-from shoal.errors import AgentError
-from shoal.graphs.context import ShoalContext
-from shoal.graphs.nodes import NodeFn, agent_node, fan_out_node, run_agent
+from shoal.agents import Agent
+from shoal.graphs.context import FlowDeps
+from shoal.graphs.nodes import NodeFn, agent_node, fan_out_node
 from shoal.graphs.state import FlowState
 
-__all__ = ["Graph", "Step", "approval", "builder", "cascade", "fan_out", "pipeline", "router"]
+__all__ = ["FlowBuilder", "FlowGraph", "Step", "approval", "builder", "fan_out", "pipeline",
+           "router"]
 
-Graph = CompiledStateGraph[FlowState, ShoalContext, FlowState, FlowState]
-Step = str | tuple[str, NodeFn] | tuple[str, Graph]
-Builder = StateGraph[FlowState, ShoalContext, FlowState, FlowState]
-
-
-def builder() -> Builder:
-    return StateGraph(FlowState, context_schema=ShoalContext)
+FlowGraph = CompiledStateGraph[FlowState, FlowDeps, FlowState, FlowState]
+FlowBuilder = StateGraph[FlowState, FlowDeps, FlowState, FlowState]
+Step = Agent[Any] | tuple[str, Agent[Any]] | tuple[str, NodeFn] | tuple[str, FlowGraph]
 
 
-def _add(graph: Builder, step: Step) -> str:
-    if isinstance(step, str):
-        graph.add_node(step, agent_node(step, step))
-        return step
+def builder() -> FlowBuilder:
+    return StateGraph(FlowState, context_schema=FlowDeps)
+
+
+def _add(graph: FlowBuilder, step: Step) -> str:
+    if isinstance(step, Agent):
+        step = (step.spec.name, step)
     name, node = step
-    graph.add_node(name, node)
+    graph.add_node(name, agent_node(name, node) if isinstance(node, Agent) else node)
     return name
 
 
-def _compile(graph: Builder, checkpointer: BaseCheckpointSaver[Any] | None,
-             interrupt_before: Sequence[str] = ()) -> Graph:
-    return graph.compile(checkpointer=checkpointer, interrupt_before=list(interrupt_before))
-
-
-def pipeline(*steps: Step, checkpointer: BaseCheckpointSaver[Any] | None = None,
-             interrupt_before: Sequence[str] = ()) -> Graph:
+def pipeline(*steps: Step) -> FlowBuilder:
     """Steps in order, each on the previous one's output."""
     graph = builder()
     previous = START
@@ -55,7 +49,7 @@ def pipeline(*steps: Step, checkpointer: BaseCheckpointSaver[Any] | None = None,
         graph.add_edge(previous, name)
         previous = name
     graph.add_edge(previous, END)
-    return _compile(graph, checkpointer, interrupt_before)
+    return graph
 
 
 def _field(value: Any, path: str) -> Any:
@@ -65,8 +59,7 @@ def _field(value: Any, path: str) -> Any:
 
 
 def router(classifier: Step, branches: Mapping[str, Step], *, field: str = "label",
-           default: Step | None = None,
-           checkpointer: BaseCheckpointSaver[Any] | None = None) -> Graph:
+           default: Step | None = None) -> FlowBuilder:
     """Run `classifier`, then the branch named by its output's `field` (or `default`)."""
     graph = builder()
     first = _add(graph, classifier)
@@ -80,11 +73,10 @@ def router(classifier: Step, branches: Mapping[str, Step], *, field: str = "labe
     graph.add_conditional_edges(first, route, [*targets.values(), fallback])
     for target in {*targets.values(), fallback} - {END}:
         graph.add_edge(target, END)
-    return _compile(graph, checkpointer)
+    return graph
 
 
-def fan_out(agent: str, *, over: str = "items", step: str = "each",
-            checkpointer: BaseCheckpointSaver[Any] | None = None) -> Graph:
+def fan_out(agent: Agent[Any], *, over: str = "items", step: str = "each") -> FlowBuilder:
     """Run `agent` on every element of state[over] in parallel (LangGraph Send); outputs are
     gathered in state["results"] in completion order."""
     graph = builder()
@@ -96,37 +88,10 @@ def fan_out(agent: str, *, over: str = "items", step: str = "each",
     graph.add_node(step, fan_out_node(step, agent))
     graph.add_conditional_edges(START, spread, [step])
     graph.add_edge(step, END)
-    return _compile(graph, checkpointer)
+    return graph
 
 
-def cascade(*agents: str, checkpointer: BaseCheckpointSaver[Any] | None = None) -> Graph:
-    """Cheap first: try each agent in order until one gives valid output."""
-    graph = builder()
-
-    def attempt(name: str) -> NodeFn:
-        async def node(state: FlowState, *, runtime: Runtime[ShoalContext]) -> dict[str, Any]:
-            try:
-                output = await run_agent(runtime, name, name, state.get("input"))
-            except AgentError:
-                return {"failed": [name]}
-            return {"value": output, "outputs": {name: output}}
-
-        return node
-
-    for index, name in enumerate(agents):
-        graph.add_node(name, attempt(name))
-        nxt = agents[index + 1] if index + 1 < len(agents) else END
-
-        def route(state: FlowState, name: str = name, nxt: str = nxt) -> str:
-            return nxt if name in state.get("failed", []) else END
-
-        graph.add_conditional_edges(name, route, [nxt, END] if nxt != END else [END])
-    graph.add_edge(START, agents[0])
-    return _compile(graph, checkpointer)
-
-
-def approval(step: Step, action: Step, *,
-             checkpointer: BaseCheckpointSaver[Any] | None = None) -> Graph:
+def approval(step: Step, action: Step) -> FlowBuilder:
     """Run `step`, then stop for a human decision (LangGraph interrupt) before `action`, the
     side effect; resume with True to run it, anything else to skip it."""
     graph = builder()
@@ -143,4 +108,4 @@ def approval(step: Step, action: Step, *,
     graph.add_conditional_edges("review", lambda s: act if s.get("approved") else END,
                                 [act, END])
     graph.add_edge(act, END)
-    return _compile(graph, checkpointer)
+    return graph

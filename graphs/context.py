@@ -1,21 +1,73 @@
-"""What graph nodes get from LangGraph's runtime context: agents, tools and the ledger.
-Never globals, and never in graph state or `configurable` (which LangGraph checkpoints)."""
+"""What graph nodes get from LangGraph's runtime context (`context_schema`): a frozen, typed
+dependency object per graph, never globals, and never graph state or `configurable` (which
+LangGraph checkpoints). Every dependency class derives from GraphDeps, which carries the
+Recorder the runner fills in for each run.
+
+    @dataclass(frozen=True, kw_only=True)
+    class AskDeps(GraphDeps):
+        database: SQLDatabase
+        writer: Agent[str]
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import dataclasses
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self, TypeVar
 
-from shoal.agents import Agent
-from shoal.memory import Ledger
+from pydantic import BaseModel
 
-__all__ = ["ShoalContext"]
+from shoal.agents import Agent, AgentResult
+from shoal.errors import AgentError
+from shoal.memory import RunLedger
+
+__all__ = ["FlowDeps", "GraphDeps", "Recorder", "jsonable"]
+
+T = TypeVar("T")
 
 
-@dataclass
-class ShoalContext:
-    agents: Mapping[str, Agent[Any]]
-    tools: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
-    ledger: Ledger | None = None
-    run_id: str | None = None  # the ledger's id of the run in progress
+def jsonable(value: Any) -> Any:
+    return value.model_dump(mode="json") if isinstance(value, BaseModel) else value
+
+
+@dataclass(frozen=True)
+class Recorder:
+    """Where a run's model calls are recorded: the ledger and the run's id (none: not kept)."""
+
+    ledger: RunLedger | None = None
+    run_id: str | None = None
+
+    async def run(self, step: str, agent: Agent[T], value: Any) -> AgentResult[T]:
+        """Run `agent` on `value` and record its model calls under node `step`, success or
+        not."""
+        try:
+            result = await agent.run(value)
+        except AgentError as exc:
+            await self._record(step, agent, exc.attempts)
+            raise
+        await self._record(step, agent, result.attempts)
+        return result
+
+    async def _record(self, step: str, agent: Agent[Any], attempts: Any) -> None:
+        if self.ledger is not None:
+            await self.ledger.record_attempts(run_id=self.run_id, node=step,
+                                              agent=agent.spec.name, chain=agent.chain(),
+                                              attempts=attempts)
+
+
+@dataclass(frozen=True, kw_only=True)
+class GraphDeps:
+    """Base of every graph's dependencies."""
+
+    recorder: Recorder = field(default_factory=Recorder)
+
+    def recording(self, recorder: Recorder) -> Self:
+        """A copy recording into `recorder` (the runner calls this once per run)."""
+        return dataclasses.replace(self, recorder=recorder)
+
+
+@dataclass(frozen=True, kw_only=True)
+class FlowDeps(GraphDeps):
+    """The dependencies of the general compositions (pipeline, router, fan_out, approval):
+    their agents and functions are bound into the nodes when the graph is built, so only
+    the recorder travels at run time."""

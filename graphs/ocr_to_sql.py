@@ -12,27 +12,31 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import Any, Literal, TypedDict, get_args
 
-from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
+from pydantic import BaseModel
 
 from shoal.agents import Agent, AgentSpec
 from shoal.agents.library import Invoice, classifier_spec, extractor_spec
-from shoal.errors import AgentError, InputError
-from shoal.graphs.context import ShoalContext
-from shoal.graphs.nodes import run_agent
+from shoal.errors import AgentError, InputError, OutputValidationError
+from shoal.graphs.context import GraphDeps, jsonable
 from shoal.graphs.runner import GraphDefinition, invoke_recorded
-from shoal.memory import Ledger
-from shoal.settings import Settings
+from shoal.memory import RunLedger
+from shoal.session import Session
+from shoal.tools.document_store import DocumentStore
+from shoal.tools.ocr import DocumentReader, Engine
 
-__all__ = ["DocState", "build_ocr_to_sql", "ocr_to_sql_definition", "ocr_to_sql_specs",
-           "run_documents"]
+__all__ = ["DocState", "DocumentKind", "OcrToSqlDeps", "build_ocr_to_sql",
+           "ocr_to_sql_definition", "ocr_to_sql_specs", "run_documents"]
 
-DOCUMENT_TYPES = ("receipt", "invoice", "other")
+DocumentKind = Literal["receipt", "invoice", "other"]
+ExtractedKind = Literal["receipt", "invoice"]
+DOCUMENT_TYPES: tuple[DocumentKind, ...] = get_args(DocumentKind)
 
 
 class DocState(TypedDict, total=False):
@@ -47,25 +51,40 @@ class DocState(TypedDict, total=False):
     error: str
 
 
+@dataclass(frozen=True, kw_only=True)
+class OcrToSqlDeps(GraphDeps):
+    reader: DocumentReader
+    store: DocumentStore
+    router: Agent[Any]  # output: {"label": DocumentKind}
+    extractors: Mapping[ExtractedKind, Agent[Invoice]]
+
+
+@dataclass(frozen=True)
+class OcrToSqlSpecs:
+    router: AgentSpec[Any]
+    receipt: AgentSpec[Invoice]
+    invoice: AgentSpec[Invoice]
+
+
 def ocr_to_sql_specs(model: str = "pack:qwen2.5-coder-0.5b",
                      escalate_to: tuple[str, ...] = ("pack:qwen2.5-coder-1.5b",),
-                     router_model: str = "pack:qwen2.5-coder-0.5b") -> dict[str, AgentSpec]:
+                     router_model: str = "pack:qwen2.5-coder-0.5b") -> OcrToSqlSpecs:
     router = classifier_spec("document_router", DOCUMENT_TYPES, model=router_model,
                              descriptions={"receipt": "a shop or restaurant receipt",
                                            "invoice": "a business invoice with a number and "
                                                       "a bill-to party",
                                            "other": "anything else"})
-    return {"document_router": router,
-            "receipt_extractor": extractor_spec("receipt_extractor", model=model,
-                                                escalate_to=escalate_to),
-            "invoice_extractor": extractor_spec("invoice_extractor", model=model,
-                                                escalate_to=escalate_to)}
+    return OcrToSqlSpecs(router,
+                         extractor_spec("receipt_extractor", model=model,
+                                        escalate_to=escalate_to),
+                         extractor_spec("invoice_extractor", model=model,
+                                        escalate_to=escalate_to))
 
 
-async def _ocr(state: DocState, *, runtime: Runtime[ShoalContext]) -> dict[str, Any]:
+async def _ocr(state: DocState, *, runtime: Runtime[OcrToSqlDeps]) -> dict[str, Any]:
     path = Path(state["path"])
     try:
-        document = await runtime.context.tools["ocr"](path)
+        document = await runtime.context.reader.read(path)
     except InputError as exc:
         return {"status": "error", "error": exc.message + (f" ({exc.fix})" if exc.fix else "")}
     return {"text": document.text, "confidence": document.confidence,
@@ -76,49 +95,44 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-async def _classify(state: DocState, *, runtime: Runtime[ShoalContext]) -> dict[str, Any]:
-    output = await run_agent(runtime, "classify", "document_router", state["text"])
-    kind = str(output["label"])
-    if kind == "other":
+async def _classify(state: DocState, *, runtime: Runtime[OcrToSqlDeps]) -> dict[str, Any]:
+    deps = runtime.context
+    result = await deps.recorder.run("classify", deps.router, state["text"])
+    kind = str(jsonable(result.output)["label"])
+    if kind not in deps.extractors:
         return {"doc_type": kind, "status": "error",
                 "error": "not a receipt or invoice (classified as other)"}
     return {"doc_type": kind}
 
 
-async def _extract(state: DocState, *, runtime: Runtime[ShoalContext]) -> dict[str, Any]:
-    agent = f"{state['doc_type']}_extractor"
+async def _extract(state: DocState, *, runtime: Runtime[OcrToSqlDeps]) -> dict[str, Any]:
+    deps = runtime.context
+    kind: ExtractedKind = "invoice" if state["doc_type"] == "invoice" else "receipt"
     try:
-        record = await run_agent(runtime, "extract", agent, state["text"])
+        result = await deps.recorder.run("extract", deps.extractors[kind], state["text"])
     except AgentError as exc:
-        problems = [str(getattr(a, "error", "")) for a in exc.attempts if getattr(a, "error", None)]
-        last = next((getattr(a, "answer", "") for a in reversed(exc.attempts)
-                     if getattr(a, "answer", "")), "")
-        return {"status": "needs_review", "problems": problems[-3:], "record": _salvage(last)}
-    return {"record": record, "status": "stored", "problems": []}
+        problems = [a.error for a in exc.attempts if a.error]
+        partial = exc.partial if isinstance(exc, OutputValidationError) else None
+        record = partial.model_dump(mode="json") if isinstance(partial, BaseModel) else {}
+        return {"status": "needs_review", "problems": problems[-3:], "record": record}
+    return {"record": result.output.model_dump(mode="json"), "status": "stored",
+            "problems": []}
 
 
-def _salvage(answer: str) -> dict[str, Any]:
-    """What can be kept of an invalid answer for the reviewer (never trusted as valid)."""
-    try:
-        data = Invoice.model_validate_json(answer, strict=False)
-        return data.model_dump(mode="json")
-    except ValueError:
-        return {}
+async def _store(state: DocState, *, runtime: Runtime[OcrToSqlDeps]) -> dict[str, Any]:
+    inserted = await runtime.context.store.save(
+        sha256=state["sha256"], file_name=Path(state["path"]).name,
+        doc_type=state["doc_type"], status=state["status"], record=state.get("record", {}),
+        problems=state.get("problems", []), ocr_confidence=state.get("confidence", 0.0))
+    return {} if inserted else {"status": "duplicate"}
 
 
-async def _store(state: DocState, *, runtime: Runtime[ShoalContext]) -> dict[str, Any]:
-    inserted = await runtime.context.tools["store"](state)
-    if not inserted:
-        return {"status": "duplicate"}
-    return {}
-
-
-def _unless_error(good: str) -> Any:
+def _unless_error(good: str) -> Callable[[DocState], str]:
     return lambda state: END if state.get("status") == "error" else good
 
 
-def build_ocr_to_sql(checkpointer: BaseCheckpointSaver[Any] | None = None) -> Any:
-    graph = StateGraph(DocState, context_schema=ShoalContext)
+def build_ocr_to_sql() -> StateGraph[DocState, OcrToSqlDeps, DocState, DocState]:
+    graph = StateGraph(DocState, context_schema=OcrToSqlDeps)
     graph.add_node("ocr", _ocr)
     graph.add_node("classify", _classify)
     graph.add_node("extract", _extract)
@@ -128,37 +142,30 @@ def build_ocr_to_sql(checkpointer: BaseCheckpointSaver[Any] | None = None) -> An
     graph.add_conditional_edges("classify", _unless_error("extract"), ["extract", END])
     graph.add_edge("extract", "store")
     graph.add_edge("store", END)
-    return graph.compile(checkpointer=checkpointer)
+    return graph
 
 
-def ocr_to_sql_definition(settings: Settings, *, db_url: str, engine: str = "rapidocr",
-                          specs: dict[str, AgentSpec] | None = None) -> GraphDefinition:
+def ocr_to_sql_definition(session: Session, *, db_url: str, engine: Engine = "rapidocr",
+                          specs: OcrToSqlSpecs | None = None
+                          ) -> GraphDefinition[OcrToSqlDeps]:
     """The pipeline writing into `db_url`; agents from `specs` (default: ocr_to_sql_specs())."""
-    from shoal.tools.document_store import DocumentStore
-    from shoal.tools.ocr import read_document
-
-    store = DocumentStore(db_url)
-
-    async def ocr(path: Path) -> Any:
-        return await read_document(path, engine=engine)  # type: ignore[arg-type]  # checked by CLI
-
-    async def save(state: DocState) -> bool:
-        return await asyncio.to_thread(
-            store.insert, sha256=state["sha256"], file_name=Path(state["path"]).name,
-            doc_type=state["doc_type"], status=state["status"], record=state.get("record", {}),
-            problems=state.get("problems", []), ocr_confidence=state.get("confidence", 0.0))
-
-    agents = {name: Agent[Any](spec, settings=settings)
-              for name, spec in (specs or ocr_to_sql_specs()).items()}
-    return GraphDefinition("ocr_to_sql", build_ocr_to_sql, agents=agents,
-                           tools={"ocr": ocr, "store": save})
+    specs = specs or ocr_to_sql_specs()
+    deps = OcrToSqlDeps(
+        reader=DocumentReader(engine),
+        store=DocumentStore(session.database(db_url, migrate=False)),
+        router=Agent(specs.router, session=session),
+        extractors={"receipt": Agent(specs.receipt, session=session),
+                    "invoice": Agent(specs.invoice, session=session)},
+    )
+    return GraphDefinition("ocr_to_sql", build_ocr_to_sql(), deps)
 
 
-async def run_documents(paths: list[Path], definition: GraphDefinition, ledger: Ledger | None,
+async def run_documents(paths: list[Path], definition: GraphDefinition[OcrToSqlDeps],
+                        ledger: RunLedger | None,
                         on_done: Callable[[DocState], None] | None = None) -> list[DocState]:
     """Run the pipeline on each file in turn (models stay loaded); a bad file ends with status
     `error` and the batch goes on."""
-    graph = definition.build(None)
+    graph = definition.compile()
     results = []
     for path in paths:
         try:

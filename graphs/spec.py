@@ -3,7 +3,7 @@
     name: support_triage
     nodes:
       classify: {agent: support_router}        # an agent from configs/agents/
-      save: {tool: "package.module:function"}   # a function of the value (idempotent!)
+      save: {function: "package.module:function"}   # a function of the value (idempotent!)
       notes: {fan_out: summarizer, over: items} # an agent over a list, in parallel
     edges:
       - {from: START, to: classify}
@@ -13,51 +13,50 @@
     interrupt_before: [save]                    # human approval before a side effect
 
 Conditions compare a field of the current value (dotted path) with `equals` or `in`.
-Errors name the graph, the node or edge, and the field.
+Errors name the graph, the node or edge, and the field. Every agent and function a spec names
+is resolved when the graph is built (`build_graph`): a missing one is an error naming the node.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import yaml
-from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START
 from langgraph.types import Send
-from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+from pydantic import ConfigDict, ValidationError, model_validator
 
-from shoal.agents.spec import resolve_import
+from shoal.agents import Agent
 from shoal.errors import ConfigError
-from shoal.graphs.compose import Graph, builder
-from shoal.graphs.nodes import agent_node, fan_out_node, tool_node
+from shoal.frozen import Frozen
+from shoal.graphs.compose import FlowBuilder, builder
+from shoal.graphs.nodes import agent_node, fan_out_node, function_node
 from shoal.graphs.state import FlowState
+from shoal.imports import resolve_import
+from shoal.problems import validation_problems
 
-__all__ = ["GraphSpec", "compile_graph", "load_graph_spec"]
+__all__ = ["GraphSpec", "build_graph", "load_graph_spec"]
 
 _ENDS = {"START": START, "END": END}
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class NodeSpec(_Strict):
+class NodeSpec(Frozen):
     agent: str | None = None
-    tool: str | None = None
+    function: str | None = None
     fan_out: str | None = None
     over: str = "items"
 
     @model_validator(mode="after")
     def _one_kind(self) -> NodeSpec:
-        kinds = [k for k in ("agent", "tool", "fan_out") if getattr(self, k)]
+        kinds = [k for k in ("agent", "function", "fan_out") if getattr(self, k)]
         if len(kinds) != 1:
-            raise ValueError("give exactly one of agent, tool, fan_out")
+            raise ValueError("give exactly one of agent, function, fan_out")
         return self
 
 
-class Condition(_Strict):
+class Condition(Frozen):
     field: str
     equals: Any = None
     in_: list[Any] | None = None
@@ -70,7 +69,7 @@ class Condition(_Strict):
         return value in self.in_ if self.in_ is not None else value == self.equals
 
 
-class EdgeSpec(_Strict):
+class EdgeSpec(Frozen):
     source: str
     target: str
     when: Condition | None = None
@@ -86,12 +85,12 @@ class EdgeSpec(_Strict):
         return data
 
 
-class GraphSpec(_Strict):
+class GraphSpec(Frozen):
     name: str
     description: str = ""
     nodes: dict[str, NodeSpec]
     edges: list[EdgeSpec]
-    interrupt_before: list[str] = []
+    interrupt_before: tuple[str, ...] = ()
 
     @model_validator(mode="after")
     def _edges_name_nodes(self) -> GraphSpec:
@@ -117,37 +116,45 @@ def load_graph_spec(path: Path) -> GraphSpec:
         raise ConfigError(f"cannot read graph spec {path}: {exc}", fix="check the path and YAML"
                           ) from exc
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'spec'}: {e['msg']}"
-                             for e in exc.errors())
+        problems = "; ".join(validation_problems(exc, root="spec"))
         raise ConfigError(f"invalid graph spec {path}: {problems}",
                           fix="correct the named nodes and fields") from exc
 
 
-def tools_of(spec: GraphSpec) -> dict[str, Callable[..., Any]]:
-    """The tool functions a spec names, by import path (raises ConfigError)."""
-    tools = {}
-    for name, node in spec.nodes.items():
-        if node.tool:
-            try:
-                tools[node.tool] = resolve_import(node.tool)
-            except ValueError as exc:
-                raise ConfigError(f"graph {spec.name}: node {name!r}: tool: {exc}",
-                                  fix="name a function as package.module:function") from exc
-    return tools
+def _function(spec: GraphSpec, node: str, path: str) -> Callable[[Any], Any]:
+    try:
+        function = resolve_import(path)
+    except ValueError as exc:
+        raise ConfigError(f"graph {spec.name}: node {node!r}: function: {exc}",
+                          fix="name a function as package.module:function") from exc
+    if not callable(function):
+        raise ConfigError(f"graph {spec.name}: node {node!r}: {path} is not callable",
+                          fix="name a function as package.module:function")
+    return function  # type: ignore[no-any-return]  # checked callable above
 
 
-def compile_graph(spec: GraphSpec, *, checkpointer: BaseCheckpointSaver[Any] | None = None
-                  ) -> Graph:
+def _agent(spec: GraphSpec, node: str, name: str, agents: Mapping[str, Agent[Any]]
+           ) -> Agent[Any]:
+    if name not in agents:
+        raise ConfigError(f"graph {spec.name}: node {node!r}: no agent named {name!r}",
+                          fix=f"add {name}.yaml to the agents directory, or use one of: "
+                          f"{', '.join(sorted(agents)) or '(none)'}")
+    return agents[name]
+
+
+def build_graph(spec: GraphSpec, agents: Mapping[str, Agent[Any]]) -> FlowBuilder:
+    """The spec's graph with its agents (by name) and functions (by import path) bound into
+    the nodes. Raises ConfigError naming the node whose agent or function is missing."""
     graph = builder()
     fan_outs = {}
     for name, node in spec.nodes.items():
         if node.agent:
-            graph.add_node(name, agent_node(name, node.agent))
-        elif node.tool:
-            graph.add_node(name, tool_node(name, node.tool))
+            graph.add_node(name, agent_node(name, _agent(spec, name, node.agent, agents)))
+        elif node.function:
+            graph.add_node(name, function_node(name, _function(spec, name, node.function)))
         else:
             assert node.fan_out is not None  # one kind is guaranteed by NodeSpec
-            graph.add_node(name, fan_out_node(name, node.fan_out))
+            graph.add_node(name, fan_out_node(name, _agent(spec, name, node.fan_out, agents)))
             fan_outs[name] = node.over
     by_source: dict[str, list[EdgeSpec]] = {}
     for edge in spec.edges:
@@ -159,7 +166,7 @@ def compile_graph(spec: GraphSpec, *, checkpointer: BaseCheckpointSaver[Any] | N
             continue
         graph.add_conditional_edges(start, _chooser(spec.name, source, edges, fan_outs),
                                     [_ENDS.get(e.target, e.target) for e in edges])
-    return graph.compile(checkpointer=checkpointer, interrupt_before=spec.interrupt_before)
+    return graph
 
 
 def _chooser(graph: str, source: str, edges: list[EdgeSpec], fan_outs: dict[str, str]

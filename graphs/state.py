@@ -19,5 +19,4 @@ class FlowState(TypedDict, total=False):
     outputs: Annotated[dict[str, Any], merge]  # every step's output, by step name
     items: list[Any]  # what fan_out maps over
     results: Annotated[list[Any], operator.add]  # fan_out's outputs, gathered
-    failed: Annotated[list[str], operator.add]  # cascade steps that gave no valid output
     approved: bool | None  # the human decision at an approval interrupt

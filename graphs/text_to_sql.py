@@ -1,62 +1,62 @@
-"""Text-to-SQL: question -> schema linking -> SQL writer -> guard -> read-only execution ->
-self-correction with the error (bounded) -> the bigger model -> answer.
+"""Text-to-SQL: question -> schema linking -> SQL writer -> read-only execution -> answer.
 
     link -> write -> execute -> answer
-              ^         |
-              +---------+  error or empty result: correct (max_corrections), then escalate
+
+The writer agent checks its own SQL on the guarded database: a query that fails or returns
+nothing goes back to the model as a repair message, then up its escalation chain (the agent's
+one escalation mechanism). If no model gives a query that passes, the best one seen still
+runs, so a question whose honest answer is "no rows" gets it.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypedDict
 
 import numpy as np
-from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 
 from shoal.agents import Agent, AgentSpec
-from shoal.agents.library import sql_writer_spec
+from shoal.agents.library import SQLTask, sql_writer_spec
 from shoal.agents.library.sql_writer import clean_sql
-from shoal.errors import AgentError
-from shoal.graphs.context import ShoalContext
-from shoal.graphs.nodes import run_agent
+from shoal.errors import AgentError, OutputValidationError
+from shoal.graphs.context import GraphDeps
 from shoal.graphs.runner import GraphDefinition, invoke_recorded
-from shoal.settings import Settings
+from shoal.memory import RunLedger
+from shoal.session import Session
 from shoal.tools.sql_database import SQLDatabase
 from shoal.tools.sql_guard import SQLRejected
 
-__all__ = ["AskState", "ask", "build_text_to_sql", "link_tables", "text_to_sql_definition",
-           "text_to_sql_specs"]
+__all__ = ["AskState", "TextToSqlDeps", "ask", "build_text_to_sql", "link_tables",
+           "text_to_sql_definition", "text_to_sql_writer"]
 
-WRITERS = ("sql_writer", "sql_writer_big")
-MAX_CORRECTIONS = 2
 _LINK_ALL_UP_TO = 8  # schemas this small go to the writer whole
 
 
 class AskState(TypedDict, total=False):
     question: str
     tables: list[str]
-    writer: str
-    tries: int
-    feedback: str | None
+    writer: str  # the model whose SQL was used
     sql: str
     columns: list[str]
     rows: list[list[Any]]
     truncated: bool
     error: str | None
-    empty_retried: bool
     summary: str
 
 
-def text_to_sql_specs(small: str = "pack:qwen2.5-coder-0.5b",
-                      big: str | None = "pack:qwen2.5-coder-1.5b") -> dict[str, AgentSpec]:
-    specs = {"sql_writer": sql_writer_spec("sql_writer", model=small, escalate_to=())}
-    if big:
-        specs["sql_writer_big"] = sql_writer_spec("sql_writer_big", model=big, escalate_to=())
-    return specs
+@dataclass(frozen=True, kw_only=True)
+class TextToSqlDeps(GraphDeps):
+    database: SQLDatabase
+    writer: Agent[str]  # cheap model first; checks its SQL on `database`, escalates on failure
+
+
+def text_to_sql_writer(database: SQLDatabase, small: str = "pack:qwen2.5-coder-0.5b",
+                       big: str | None = "pack:qwen2.5-coder-1.5b") -> AgentSpec[str]:
+    return sql_writer_spec("sql_writer", model=small, escalate_to=(big,) if big else (),
+                           database=database)
 
 
 def link_tables(db: SQLDatabase, question: str, k: int = 5) -> list[str]:
@@ -78,66 +78,34 @@ def link_tables(db: SQLDatabase, question: str, k: int = 5) -> list[str]:
     return [t.name for t in tables if t.name in names]
 
 
-def _db(runtime: Runtime[ShoalContext]) -> SQLDatabase:
-    database: SQLDatabase = runtime.context.tools["database"]()
-    return database
+async def _link(state: AskState, *, runtime: Runtime[TextToSqlDeps]) -> dict[str, Any]:
+    tables = await asyncio.to_thread(link_tables, runtime.context.database, state["question"])
+    return {"tables": tables}
 
 
-async def _link(state: AskState, *, runtime: Runtime[ShoalContext]) -> dict[str, Any]:
-    tables = await asyncio.to_thread(link_tables, _db(runtime), state["question"])
-    return {"tables": tables, "writer": WRITERS[0], "tries": 0, "feedback": None}
-
-
-async def _write(state: AskState, *, runtime: Runtime[ShoalContext]) -> dict[str, Any]:
-    db = _db(runtime)
-    task = {"question": state["question"], "schema_sql": db.ddl(state["tables"]),
-            "feedback": state.get("feedback")}
+async def _write(state: AskState, *, runtime: Runtime[TextToSqlDeps]) -> dict[str, Any]:
+    deps = runtime.context
+    task = SQLTask(question=state["question"], schema_sql=deps.database.ddl(state["tables"]))
     try:
-        output = await run_agent(runtime, "write", state["writer"], task)
+        result = await deps.recorder.run("write", deps.writer, task)
+    except OutputValidationError as exc:
+        if exc.partial is None:
+            return {"sql": "", "error": f"no valid SQL: {exc.message}"}
+        return {"sql": clean_sql(str(exc.partial)), "writer": exc.attempts[-1].model}
     except AgentError as exc:
-        return {"sql": "", "error": f"no valid SQL: {exc.message}",
-                "tries": state.get("tries", 0) + 1}
-    return {"sql": clean_sql(str(output)), "error": None, "tries": state.get("tries", 0) + 1}
+        return {"sql": "", "error": f"no valid SQL: {exc.message}"}
+    return {"sql": clean_sql(result.output), "writer": result.model}
 
 
-async def _execute(state: AskState, *, runtime: Runtime[ShoalContext]) -> dict[str, Any]:
+async def _execute(state: AskState, *, runtime: Runtime[TextToSqlDeps]) -> dict[str, Any]:
     if not state.get("sql"):
         return {}
     try:
-        result = await asyncio.to_thread(_db(runtime).run, state["sql"])
+        result = await runtime.context.database.execute(state["sql"])
     except SQLRejected as exc:
-        return {"error": str(exc), "rows": [], "columns": [],
-                "feedback": f"This query failed:\n{state['sql']}\nError: {exc.reason}\n"
-                            "Write a corrected query."}
-    update: dict[str, Any] = {"columns": result.columns, "rows": [list(r) for r in result.rows],
-                              "truncated": result.truncated, "error": None}
-    nothing = not result.rows or all(v is None for row in result.rows for v in row)
-    if nothing and not state.get("empty_retried"):
-        update |= {"empty_retried": True, "error": "the query returned no rows",
-                   "feedback": f"This query returned no rows or only NULL:\n{state['sql']}\n"
-                               "If that is wrong, check the filters and the values; else "
-                               "repeat it."}
-    return update
-
-
-def _next(state: AskState) -> str:
-    if state.get("error") is None:
-        return "answer"
-    if state.get("tries", 0) <= MAX_CORRECTIONS:
-        return "write"
-    return "escalate"
-
-
-async def _escalate(state: AskState, *, runtime: Runtime[ShoalContext]) -> dict[str, Any]:
-    current = WRITERS.index(state["writer"])
-    if current + 1 < len(WRITERS) and WRITERS[current + 1] in runtime.context.agents:
-        return {"writer": WRITERS[current + 1], "tries": 0, "feedback": None,
-                "empty_retried": False, "error": None}
-    return {"tries": -1}  # nothing bigger: answer with what we have
-
-
-def _after_escalate(state: AskState) -> str:
-    return "answer" if state.get("tries") == -1 else "write"
+        return {"error": str(exc), "rows": [], "columns": []}
+    return {"columns": result.columns, "rows": [list(r) for r in result.rows],
+            "truncated": result.truncated, "error": None}
 
 
 def _answer(state: AskState) -> dict[str, Any]:
@@ -151,35 +119,36 @@ def _answer(state: AskState) -> dict[str, Any]:
     return {"summary": f"{len(rows)}{more} {noun}" + (f"; first: {shown}" if rows else "")}
 
 
-def build_text_to_sql(checkpointer: BaseCheckpointSaver[Any] | None = None) -> Any:
-    graph = StateGraph(AskState, context_schema=ShoalContext)
+def build_text_to_sql() -> StateGraph[AskState, TextToSqlDeps, AskState, AskState]:
+    graph = StateGraph(AskState, context_schema=TextToSqlDeps)
     graph.add_node("link", _link)
     graph.add_node("write", _write)
     graph.add_node("execute", _execute)
-    graph.add_node("escalate", _escalate)
     graph.add_node("answer", _answer)
     graph.add_edge(START, "link")
     graph.add_edge("link", "write")
     graph.add_edge("write", "execute")
-    graph.add_conditional_edges("execute", _next, ["answer", "write", "escalate"])
-    graph.add_conditional_edges("escalate", _after_escalate, ["answer", "write"])
+    graph.add_edge("execute", "answer")
     graph.add_edge("answer", END)
-    return graph.compile(checkpointer=checkpointer)
+    return graph
 
 
-def text_to_sql_definition(settings: Settings, *, db_url: str,
-                           specs: dict[str, AgentSpec] | None = None) -> GraphDefinition:
+def text_to_sql_definition(session: Session, *, db_url: str,
+                           small: str = "pack:qwen2.5-coder-0.5b",
+                           big: str | None = "pack:qwen2.5-coder-1.5b",
+                           ) -> GraphDefinition[TextToSqlDeps]:
+    """The pipeline over `db_url` with a writer of `small` escalating to `big` (None: the
+    small model alone)."""
     database = SQLDatabase(db_url)
-    agents = {name: Agent[Any](spec, settings=settings)
-              for name, spec in (specs or text_to_sql_specs()).items()}
-    tools: dict[str, Callable[..., Any]] = {"database": lambda: database}
-    return GraphDefinition("text_to_sql", build_text_to_sql, agents=agents, tools=tools)
+    writer = Agent(text_to_sql_writer(database, small, big), session=session)
+    return GraphDefinition("text_to_sql", build_text_to_sql(),
+                           TextToSqlDeps(database=database, writer=writer))
 
 
-async def ask(definition: GraphDefinition, question: str, *, ledger: Any = None,
-              graph: Any = None) -> AskState:
-    """Answer one question (pass a built `graph` to reuse it across questions)."""
-    state: AskState = await invoke_recorded(definition, graph or definition.build(None),
+async def ask(definition: GraphDefinition[TextToSqlDeps], question: str, *,
+              ledger: RunLedger | None = None, graph: Any = None) -> AskState:
+    """Answer one question (pass a compiled `graph` to reuse it across questions)."""
+    state: AskState = await invoke_recorded(definition, graph or definition.compile(),
                                             {"question": question}, thread_id=question,
                                             ledger=ledger)
     return state

@@ -17,7 +17,10 @@ Errors never log; whoever catches them decides what to print. `str(error)` inclu
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from shoal.models.types import Attempt
 
 __all__ = [
     "AgentError",
@@ -59,18 +62,32 @@ class InputError(ShoalError):
 
 
 class AgentError(ShoalError):
-    """An agent run failed. `attempts` holds every attempt made (shoal.agents.Attempt)."""
+    """An agent run failed. `attempts` holds every model call made, in order."""
 
     def __init__(
-        self, message: str, *, agent: str, attempts: Sequence[object], fix: str | None = None
+        self, message: str, *, agent: str, attempts: tuple[Attempt, ...], fix: str | None = None
     ) -> None:
         super().__init__(message, fix=fix)
         self.agent = agent
-        self.attempts = tuple(attempts)
+        self.attempts = attempts
 
 
 class OutputValidationError(AgentError):
-    """No model in the escalation chain produced output that passed validation."""
+    """No model in the escalation chain produced output that passed validation. `partial` is
+    the best structured answer seen (valid JSON of the output's shape that failed a later
+    check such as grounding or a validator), or None: for a reviewer, never trusted as valid."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        agent: str,
+        attempts: tuple[Attempt, ...],
+        partial: Any = None,
+        fix: str | None = None,
+    ) -> None:
+        super().__init__(message, agent=agent, attempts=attempts, fix=fix)
+        self.partial = partial
 
 
 class BudgetExceeded(AgentError):

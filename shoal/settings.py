@@ -16,6 +16,7 @@ from pydantic import AliasChoices, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from shoal.errors import ConfigError
+from shoal.problems import validation_problems
 
 __all__ = ["Settings", "load_settings"]
 
@@ -106,10 +107,7 @@ def load_settings(**overrides: Any) -> Settings:
     try:
         return Settings(**overrides)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or 'settings'}: {err['msg']}"
-            for err in exc.errors()
-        )
+        problems = "; ".join(validation_problems(exc, root="settings"))
         raise ConfigError(
             f"invalid Shoal settings: {problems}",
             fix="check SHOAL_* environment variables, shoal.toml and the arguments given",

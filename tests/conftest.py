@@ -31,10 +31,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     """Settings that touch nothing outside tmp_path and ignore the developer's environment."""
     for name in ("SHOAL_CONFIG", "OLLAMA_HOST", "OLLAMA_MODELS", "SHOAL_OLLAMA_HOST",
-                 "SHOAL_N_CTX", "SHOAL_CACHE_DIR", "SHOAL_DEFAULT_MODEL"):
+                 "SHOAL_N_CTX", "SHOAL_CACHE_DIR", "SHOAL_DEFAULT_MODEL", "SHOAL_DATABASE_URL"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)
-    return load_settings(cache_dir=tmp_path / "cache", ollama_models_dir=tmp_path / "ollama")
+    return load_settings(cache_dir=tmp_path / "cache", ollama_models_dir=tmp_path / "ollama",
+                         database_url=f"sqlite:///{tmp_path / 'shoal.db'}")
 
 
 @pytest.fixture

@@ -42,8 +42,11 @@ def _number(value: Any) -> float | None:
 
 
 class DocumentStore:
-    def __init__(self, url: str) -> None:
-        self.db = Database(url, migrate=False)
+    """The documents table in `db` (a user's database: opened without Shoal's memory
+    migrations, e.g. `session.database(url, migrate=False)`; its owner disposes of it)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
         self._ready = False
 
     def _ensure_table(self) -> None:
@@ -67,10 +70,11 @@ class DocumentStore:
         }
         return self.db.insert_ignore(DocumentRow, [row]) == 1
 
+    async def save(self, **fields: Any) -> bool:
+        """`insert` from async code (in a worker thread)."""
+        return await self.db.offload(lambda: self.insert(**fields))
+
     def all(self) -> list[DocumentRow]:
         self._ensure_table()
         with self.db.session() as session:
             return list(session.exec(select(DocumentRow).order_by(col(DocumentRow.file_name))))
-
-    def dispose(self) -> None:
-        self.db.dispose()

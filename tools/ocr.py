@@ -2,7 +2,8 @@
 out. RapidOCR (PP-OCR models inside the wheel) by default; Tesseract as an alternative.
 
 Words the engine returns as separate boxes on one visual row are joined back into one line
-(columns separated by three spaces), so "Total due ... 3,961.30" stays one line.
+(columns separated by three spaces), so "Total due ... 3,961.30" stays one line. A
+DocumentReader owns its engine (RapidOCR loads its models once per reader).
 """
 
 from __future__ import annotations
@@ -11,19 +12,18 @@ import asyncio
 import logging
 import shutil
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 from shoal.errors import ConfigError, InputError
 
-__all__ = ["OcrDocument", "OcrLine", "read_document"]
+__all__ = ["DocumentReader", "OcrDocument", "OcrLine", "read_document"]
 
 Engine = Literal["rapidocr", "tesseract"]
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp"}
 _PDF_SCALE = 2.5  # ~180 dpi
-_engines: dict[str, Any] = {}
-_engine_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -51,16 +51,13 @@ class OcrDocument:
 
 
 def _rapidocr() -> Any:
-    with _engine_lock:
-        if "rapidocr" not in _engines:
-            from rapidocr import RapidOCR
+    from rapidocr import RapidOCR
 
-            # RapidOCR prints through its own handler; route it into logging instead.
-            log = logging.getLogger("RapidOCR")
-            log.handlers.clear()
-            log.propagate = True
-            _engines["rapidocr"] = RapidOCR(params={"Global.log_level": "warning"})
-        return _engines["rapidocr"]
+    # RapidOCR prints through its own handler; route it into logging instead.
+    log = logging.getLogger("RapidOCR")
+    log.handlers.clear()
+    log.propagate = True
+    return RapidOCR(params={"Global.log_level": "warning"})
 
 
 def _rows(boxes: list[tuple[str, tuple[float, float, float, float], float]], page: int
@@ -87,10 +84,10 @@ def _rows(boxes: list[tuple[str, tuple[float, float, float, float], float]], pag
     return lines
 
 
-def _rapidocr_page(image: Any, page: int) -> list[OcrLine]:
+def _rapidocr_page(engine: Any, image: Any, page: int) -> list[OcrLine]:
     import numpy as np
 
-    result = _rapidocr()(np.asarray(image.convert("RGB")))
+    result = engine(np.asarray(image.convert("RGB")))
     if result.boxes is None or result.txts is None:
         return []
     boxes = []
@@ -148,22 +145,42 @@ def _images(path: Path) -> list[Any]:
                          fix="check that the file is a complete PNG/JPEG/TIFF") from exc
 
 
-def _read(path: Path, engine: Engine) -> OcrDocument:
-    import time
+class DocumentReader:
+    """OCR with one engine. `read` is safe to call concurrently (pages are read one at a time
+    per reader: the engines are not thread-safe)."""
 
-    if not path.is_file():
-        raise InputError(f"{path} does not exist", source=str(path), fix="check the path")
-    started = time.perf_counter()
-    page_reader = _rapidocr_page if engine == "rapidocr" else _tesseract_page
-    images = _images(path)
-    lines = [line for page, image in enumerate(images) for line in page_reader(image, page)]
-    if not any(line.text.strip() for line in lines):
-        raise InputError(f"{path.name}: no text found", source=str(path),
-                         fix="is it a document? scan it at a higher resolution if so")
-    return OcrDocument(str(path), tuple(lines), len(images), time.perf_counter() - started)
+    def __init__(self, engine: Engine = "rapidocr") -> None:
+        if engine not in ("rapidocr", "tesseract"):
+            raise ConfigError(f"unknown OCR engine {engine!r}", fix="use rapidocr or tesseract")
+        self.engine: Engine = engine
+        self._rapidocr: Any = None
+        self._lock = threading.Lock()
+
+    def _page(self, image: Any, page: int) -> list[OcrLine]:
+        if self.engine == "tesseract":
+            return _tesseract_page(image, page)
+        with self._lock:
+            if self._rapidocr is None:
+                self._rapidocr = _rapidocr()
+            return _rapidocr_page(self._rapidocr, image, page)
+
+    def _read(self, path: Path) -> OcrDocument:
+        if not path.is_file():
+            raise InputError(f"{path} does not exist", source=str(path), fix="check the path")
+        started = time.perf_counter()
+        images = _images(path)
+        lines = [line for page, image in enumerate(images) for line in self._page(image, page)]
+        if not any(line.text.strip() for line in lines):
+            raise InputError(f"{path.name}: no text found", source=str(path),
+                             fix="is it a document? scan it at a higher resolution if so")
+        return OcrDocument(str(path), tuple(lines), len(images), time.perf_counter() - started)
+
+    async def read(self, path: Path) -> OcrDocument:
+        """OCR every page of `path`. Raises InputError for unreadable, unsupported or empty
+        files, ConfigError when the engine is not installed."""
+        return await asyncio.to_thread(self._read, path)
 
 
 async def read_document(path: Path, *, engine: Engine = "rapidocr") -> OcrDocument:
-    """OCR every page of `path`. Raises InputError for unreadable, unsupported or empty files,
-    ConfigError when the engine is not installed."""
-    return await asyncio.to_thread(_read, path, engine)
+    """One document with a reader of its own (for many documents, keep a DocumentReader)."""
+    return await DocumentReader(engine).read(path)

@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from shoal.errors import ConfigError, InputError
+from shoal.errors import InputError
+from shoal.memory import DatabaseURL
 from shoal.tools.sql_guard import (
     GuardLimits,
     QueryResult,
@@ -39,18 +41,16 @@ class TableInfo:
 class SQLDatabase:
     """`url`: sqlite:///path or postgresql://… (use a role that can only read)."""
 
-    def __init__(self, url: str, limits: GuardLimits | None = None) -> None:
-        self.url = url
+    def __init__(self, url: str | DatabaseURL, limits: GuardLimits | None = None) -> None:
+        self.address = DatabaseURL.parse(url)
+        self.url = self.address.text
         self.limits = limits or GuardLimits()
-        self.is_sqlite = url.startswith("sqlite:///")
-        if not self.is_sqlite and not url.startswith(("postgresql://", "postgres://")):
-            raise ConfigError(f"database URL {url!r} is neither sqlite:///… nor postgresql://…",
-                              fix="pass --db sqlite:///file.db or --db postgresql://…")
+        self.is_sqlite = self.address.is_sqlite
         self._tables: list[TableInfo] | None = None
 
     @property
     def path(self) -> Path:
-        return Path(self.url.removeprefix("sqlite:///"))
+        return self.address.path
 
     def tables(self) -> list[TableInfo]:
         if self._tables is None:
@@ -88,7 +88,7 @@ class SQLDatabase:
     def _pg_tables(self) -> list[TableInfo]:
         import psycopg
 
-        with psycopg.connect(self.url) as connection:
+        with psycopg.connect(self.address.libpq) as connection:
             rows = connection.execute(
                 "SELECT table_name, column_name, data_type FROM information_schema.columns "
                 "WHERE table_schema = 'public' ORDER BY table_name, ordinal_position"
@@ -113,12 +113,16 @@ class SQLDatabase:
                                        limits=self.limits)
         return self._run_postgres(sql)
 
+    async def execute(self, sql: str) -> QueryResult:
+        """`run` from async code, in a worker thread (the guarded drivers are synchronous)."""
+        return await asyncio.to_thread(self.run, sql)
+
     def _run_postgres(self, sql: str) -> QueryResult:
         import psycopg
 
         started = time.monotonic()
         try:
-            with psycopg.connect(self.url) as connection:
+            with psycopg.connect(self.address.libpq) as connection:
                 connection.read_only = True
                 with connection.transaction(force_rollback=True):
                     timeout_ms = int(self.limits.timeout_seconds * 1000)

@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel, Field, create_model
 
 from shoal.agents.spec import AgentSpec
+from shoal.models import ChatOptions
 
 __all__ = ["classifier_spec", "label_model"]
 
@@ -31,12 +32,12 @@ def classifier_spec(
     descriptions: Mapping[str, str] | None = None,
     model: str = "pack:qwen2.5-coder-1.5b",
     escalate_to: tuple[str, ...] = (),
-) -> AgentSpec:
+) -> AgentSpec[Any]:
     """The default model is the 1.5B pack: on 20 support messages x 3 labels it scored 19/20,
     where the 0.5B scored 14/20 and SmolLM2-135M 7/20 (tests/real/test_agents.py)."""
     return AgentSpec(
         name=name, description=f"classifies text as one of: {', '.join(labels)}", model=model,
         escalate_to=escalate_to, prompt="classifier.md",
         output=label_model(labels, descriptions),
-        options={"temperature": 0, "max_tokens": 32}, retries=1,
+        options=ChatOptions(temperature=0, max_tokens=32), retries=1,
     )

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 from pydantic import BaseModel, Field
 
 from shoal.agents.grounding import Grounded
 from shoal.agents.spec import AgentSpec
+from shoal.models import ChatOptions
 
 __all__ = ["Invoice", "LineItem", "amounts_add_up", "extractor_spec"]
 
@@ -39,13 +41,13 @@ def extractor_spec(
     model: str = "pack:qwen2.5-coder-0.5b",
     escalate_to: tuple[str, ...] = ("pack:qwen2.5-coder-1.5b",),
     check_amounts: bool = True,
-) -> AgentSpec:
+) -> AgentSpec[Any]:
     """With `check_amounts`, arithmetic that does not add up asks for a repair."""
     return AgentSpec(
         name=name, description="extracts typed fields from document text", model=model,
         escalate_to=escalate_to, prompt="extractor.md", output=output,
         validators=(amounts_add_up,) if check_amounts and output is Invoice else (),
-        options={"temperature": 0, "max_tokens": 512}, retries=1,
+        options=ChatOptions(temperature=0, max_tokens=512), retries=1,
     )
 
 

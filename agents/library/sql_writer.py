@@ -1,15 +1,20 @@
-"""SQL writer: a question and a schema in, one SQLite SELECT out. (It only writes SQL; running
-it safely is the SQL guard's job.)"""
+"""SQL writer: a question and a schema in, one SQLite SELECT out. Given a database, the writer
+also checks its answer by running it (guarded, read-only): a query that fails or returns
+nothing goes back to the model as a repair message, and then up the escalation chain."""
 
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from pydantic import BaseModel, Field
 
-from shoal.agents.spec import AgentSpec
+from shoal.agents.spec import AgentSpec, Validator
+from shoal.models import ChatOptions
+from shoal.tools.sql_database import SQLDatabase
+from shoal.tools.sql_guard import SQLRejected
 
-__all__ = ["SQLTask", "clean_sql", "sql_writer_spec", "starts_with_select"]
+__all__ = ["SQLTask", "answers_on", "clean_sql", "sql_writer_spec", "starts_with_select"]
 
 
 class SQLTask(BaseModel):
@@ -31,17 +36,37 @@ def starts_with_select(output: str, text: str) -> None:
         raise ValueError("answer with a single SELECT (or WITH ... SELECT) statement only")
 
 
+def answers_on(database: SQLDatabase) -> Validator:
+    """Validator: the query runs on `database` and returns at least one non-NULL value."""
+
+    async def check(output: Any, text: str) -> None:
+        sql = clean_sql(str(output))
+        try:
+            result = await database.execute(sql)
+        except SQLRejected as exc:
+            raise ValueError(f"this query fails: {exc.reason}. Write a corrected query."
+                             ) from exc
+        if not result.rows or all(v is None for row in result.rows for v in row):
+            raise ValueError("this query returned no rows or only NULL: check the tables, "
+                             "the filters and the values")
+
+    return check
+
+
 def sql_writer_spec(
     name: str = "sql_writer",
     *,
     model: str = "pack:qwen2.5-coder-0.5b",
     escalate_to: tuple[str, ...] = ("pack:qwen2.5-coder-1.5b",),
-) -> AgentSpec:
+    database: SQLDatabase | None = None,
+) -> AgentSpec[str]:
+    """With `database`, answers are checked by running them (`answers_on`)."""
+    checks = (starts_with_select,) + ((answers_on(database),) if database else ())
     return AgentSpec(
         name=name, description="writes one SQLite SELECT for a question", model=model,
         # Plain text, not JSON: small coder models write SQL best as they were trained to,
         # without escaping it into a JSON string (measured in bench/text_to_sql.py).
         escalate_to=escalate_to, prompt="sql_writer.md", input=SQLTask, output=None,
-        validators=(starts_with_select,), options={"temperature": 0, "max_tokens": 320},
+        validators=checks, options=ChatOptions(temperature=0, max_tokens=320),
         retries=1,
     )

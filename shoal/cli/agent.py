@@ -12,7 +12,9 @@ from pydantic import BaseModel
 from rich.console import Console
 from rich.table import Table
 
+from shoal.cli.session import in_session
 from shoal.errors import ConfigError
+from shoal.session import Session
 from shoal.settings import load_settings
 
 __all__ = ["app"]
@@ -58,14 +60,17 @@ def run(
     = False,
 ) -> None:
     """Run one agent on one input and print its validated output."""
-    from shoal.agents import Agent, load_agent_spec
+    from shoal.agents import Agent, AgentResult, load_agent_spec
 
     if (text is None) == (file is None):
         raise ConfigError("give the input either as TEXT or with --file",
                           fix='shoal agent run NAME "text"  or  shoal agent run NAME --file F')
     value = file.read_text(encoding="utf-8") if file else (
         sys.stdin.read() if text == "-" else str(text))
-    result = Agent[Any](load_agent_spec(_spec_path(name))).run_sync(value)
+    async def once(session: Session) -> AgentResult[Any]:
+        return await Agent(load_agent_spec(_spec_path(name)), session=session).run(value)
+
+    result = in_session(once)
     u = result.usage
     if as_json:
         json.dump({"agent": name, "output": _jsonable(result.output), "model": result.model,

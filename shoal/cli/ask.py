@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 from pathlib import Path
@@ -12,8 +11,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from shoal.cli.session import in_session
 from shoal.errors import ConfigError, InputError
-from shoal.settings import load_settings
+from shoal.session import Session
 
 __all__ = ["ask"]
 
@@ -51,34 +51,35 @@ def ask(
 ) -> None:
     """Answer questions with SQL on a read-only, guarded connection."""
     from shoal.graphs.text_to_sql import ask as ask_graph
-    from shoal.graphs.text_to_sql import text_to_sql_definition, text_to_sql_specs
-    from shoal.memory import Ledger, open_database
+    from shoal.graphs.text_to_sql import text_to_sql_definition
 
     if not db:
         raise ConfigError("--db is required", fix="pass --db sqlite:///file.db")
     if (question is None) == (questions is None):
         raise ConfigError("give one question, or --questions FILE.jsonl",
                           fix='shoal ask "How many invoices?" --db sqlite:///docs.db')
-    settings = load_settings()
-    specs = text_to_sql_specs(big=None) if no_escalation else None
-    definition = text_to_sql_definition(settings, db_url=db, specs=specs)
-    ledger = Ledger(open_database(settings.database_url))
+    big = None if no_escalation else "pack:qwen2.5-coder-1.5b"
     if questions is not None:
         items = _questions(questions)
 
-        async def batch() -> None:
-            graph = definition.build(None)  # models load once, for every question
+        async def batch(session: Session) -> None:
+            definition = text_to_sql_definition(session, db_url=db, big=big)
+            graph = definition.compile()  # models load once, for every question
             for item in items:
-                state = await ask_graph(definition, str(item["question"]), ledger=ledger,
-                                        graph=graph)
+                state = await ask_graph(definition, str(item["question"]),
+                                        ledger=session.ledger, graph=graph)
                 sys.stdout.write(json.dumps(_line(item.get("id"), dict(state)), default=str)
                                  + "\n")
                 sys.stdout.flush()
 
-        asyncio.run(batch())
+        in_session(batch)
         return
-    state: dict[str, Any] = dict(asyncio.run(ask_graph(definition, str(question),
-                                                       ledger=ledger)))
+
+    async def one(session: Session) -> dict[str, Any]:
+        definition = text_to_sql_definition(session, db_url=db, big=big)
+        return dict(await ask_graph(definition, str(question), ledger=session.ledger))
+
+    state = in_session(one)
     if as_json:
         json.dump({**_line(None, state), "columns": state.get("columns"),
                    "summary": state.get("summary"), "model": state.get("writer")},

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
+from shoal.cli.session import in_session
 from shoal.errors import ConfigError
-from shoal.settings import load_settings
+from shoal.session import Session
 
 __all__ = ["ocr_to_sql"]
 
@@ -36,14 +36,11 @@ def ocr_to_sql(
     as_json: Annotated[bool, typer.Option("--json", help="print the records as JSON")] = False,
 ) -> None:
     """OCR documents, extract typed fields with small models, insert them idempotently."""
-    from shoal.graphs.ocr_to_sql import ocr_to_sql_definition, run_documents
-    from shoal.memory import Ledger, open_database
+    from shoal.graphs.ocr_to_sql import DocState, ocr_to_sql_definition, run_documents
+    from shoal.tools.ocr import Engine
 
     if engine not in ("rapidocr", "tesseract"):
         raise ConfigError(f"unknown OCR engine {engine!r}", fix="use rapidocr or tesseract")
-    settings = load_settings()
-    definition = ocr_to_sql_definition(settings, db_url=db, engine=engine)
-    ledger = Ledger(open_database(settings.database_url))
     err = Console(stderr=True)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                   console=err, transient=as_json) as progress:
@@ -55,7 +52,11 @@ def ocr_to_sql(
                 err.print(f"[red]error[/] {Path(state['path']).name}: {state.get('error')}",
                           highlight=False, soft_wrap=True)
 
-        states = asyncio.run(run_documents(list(files), definition, ledger, done))
+        async def batch(session: Session) -> list[DocState]:
+            definition = ocr_to_sql_definition(session, db_url=db, engine=cast(Engine, engine))
+            return await run_documents(list(files), definition, session.ledger, done)
+
+        states = in_session(batch)
     records = [_record(dict(s)) for s in states]
     if as_json:
         json.dump(records, sys.stdout, indent=2, default=str)

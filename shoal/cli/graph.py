@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 from pathlib import Path
@@ -11,8 +10,9 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from shoal.cli.session import cli_session, in_session
 from shoal.errors import ConfigError
-from shoal.settings import load_settings
+from shoal.session import Session
 
 __all__ = ["app", "run"]
 
@@ -25,8 +25,7 @@ def draw(name: Annotated[str, typer.Argument(help="graph name or import path")])
     """Print the graph as a Mermaid diagram."""
     from shoal.graphs import load_definition
 
-    settings = load_settings()
-    graph = load_definition(name, settings, settings.graphs_dir).build(None)
+    graph = load_definition(name, cli_session()).compile()  # loads nothing: no session work
     sys.stdout.write(graph.get_graph().draw_mermaid())
 
 
@@ -63,6 +62,10 @@ def run(
     """Run a graph durably; an interrupted or crashed run continues with `shoal runs resume`."""
     from shoal.graphs import GraphRunner, load_definition
 
-    settings = load_settings()
-    runner = GraphRunner(load_definition(graph, settings, settings.graphs_dir), settings)
-    print_outcome(asyncio.run(runner.start(_parse_input(input_text, file), thread)), as_json)
+    value = _parse_input(input_text, file)
+
+    async def start(session: Session) -> Any:
+        async with GraphRunner(load_definition(graph, session), session) as runner:
+            return await runner.start(value, thread)
+
+    print_outcome(in_session(start), as_json)

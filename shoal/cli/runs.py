@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 from datetime import datetime
@@ -12,22 +11,22 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from shoal.cli.session import cli_session, in_session
 from shoal.errors import ConfigError
+from shoal.settings import load_settings
 
 if TYPE_CHECKING:
-    from shoal.memory import Ledger
+    from shoal.memory import RunLedger
     from shoal.memory.tables import CallRow
-from shoal.settings import load_settings
+    from shoal.session import Session
 
 __all__ = ["app"]
 
 app = typer.Typer(help="Recorded graph runs and model calls.", no_args_is_help=True)
 
 
-def _ledger() -> Ledger:
-    from shoal.memory import Ledger, open_database  # lazily: keeps CLI start fast
-
-    return Ledger(open_database(load_settings().database_url))
+def _ledger() -> RunLedger:
+    return cli_session().ledger  # reads only: the process ends with the command
 
 
 @app.command("list")
@@ -122,10 +121,13 @@ def resume(
 
     if approve and reject:
         raise ConfigError("--approve and --reject exclude each other", fix="give one")
-    settings = load_settings()
     run = _ledger().latest_run(thread)
     if run is None:
         raise ConfigError(f"no run recorded for thread {thread!r}", fix="see `shoal runs list`")
-    runner = GraphRunner(load_definition(run.graph, settings, settings.graphs_dir), settings)
     decision = True if approve else (False if reject else None)
-    print_outcome(asyncio.run(runner.resume(thread, decision)), as_json)
+
+    async def go(session: Session) -> Any:
+        async with GraphRunner(load_definition(run.graph, session), session) as runner:
+            return await runner.resume(thread, decision)
+
+    print_outcome(in_session(go), as_json)

@@ -1,24 +1,13 @@
 """SQL memory (sqlmodel): runs and model calls, conversations, facts searchable by meaning,
-and the call cache. SQLite by default, PostgreSQL by URL."""
+and the call cache. SQLite by default, PostgreSQL by URL. Databases are opened and closed by
+their owner (a `shoal.Session`), never cached in a module."""
 
-from __future__ import annotations
-
-import threading
-
+from shoal.memory.cache import CallCache
 from shoal.memory.conversation import Conversation
 from shoal.memory.database import Database
 from shoal.memory.facts import Fact, FactStore
-from shoal.memory.ledger import Ledger
+from shoal.memory.ledger import RunLedger
+from shoal.memory.url import DatabaseURL
 
-__all__ = ["Conversation", "Database", "Fact", "FactStore", "Ledger", "open_database"]
-
-_databases: dict[str, Database] = {}
-_lock = threading.Lock()
-
-
-def open_database(url: str) -> Database:
-    """The process-wide Database for `url` (one engine and connection pool per URL)."""
-    with _lock:
-        if url not in _databases:
-            _databases[url] = Database(url)
-        return _databases[url]
+__all__ = ["CallCache", "Conversation", "Database", "DatabaseURL", "Fact", "FactStore",
+           "RunLedger"]

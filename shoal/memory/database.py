@@ -3,17 +3,17 @@
 SQLite is set up for several writers: WAL journal, a busy timeout, and write transactions
 opened with BEGIN IMMEDIATE, so concurrent writers queue instead of failing with
 "database is locked". Every insert helper is idempotent (ON CONFLICT DO NOTHING on natural or
-generated keys).
+generated keys). Async code reaches the (synchronous) engine only through `Database.offload`,
+which runs the work in a worker thread so the event loop never blocks on SQL.
 """
 
 from __future__ import annotations
 
+import asyncio
 import threading
-import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -23,20 +23,13 @@ from sqlmodel import Session, SQLModel
 
 from shoal.errors import ConfigError
 from shoal.memory.tables import table_of
+from shoal.memory.url import DatabaseURL
 
 __all__ = ["Database"]
 
 _BUSY_TIMEOUT_MS = 30_000
-
-
-def _sqlalchemy_url(url: str) -> str:
-    if url.startswith(("postgresql://", "postgres://")):
-        return "postgresql+psycopg://" + url.split("://", 1)[1]
-    if url.startswith(("sqlite:///", "postgresql+psycopg://")):
-        return url
-    raise ConfigError(f"database URL {url!r} is neither sqlite:///… nor postgresql://…",
-                      fix="set SHOAL_DATABASE_URL, e.g. sqlite:///shoal.db or "
-                      "postgresql://user@host/db")
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 def _sqlite_setup(engine: Engine) -> None:
@@ -56,39 +49,44 @@ def _sqlite_setup(engine: Engine) -> None:
 
 class Database:
     """A database by URL. Opens nothing until used; applies Shoal's memory migrations on first
-    use unless `migrate` is False (a user's own database, e.g. the OCR-to-SQL target)."""
+    use unless `migrate` is False (a user's own database, e.g. the OCR-to-SQL target).
+    Whoever creates one disposes of it (a Session does for the databases it opened)."""
 
-    def __init__(self, url: str, *, migrate: bool = True) -> None:
-        self.url = url
+    def __init__(self, url: str | DatabaseURL, *, migrate: bool = True) -> None:
+        self.address = DatabaseURL.parse(url)
         self.migrate = migrate
-        self._sa_url = _sqlalchemy_url(url)
         self._engine: Engine | None = None
         self._lock = threading.Lock()
 
     @property
+    def url(self) -> str:
+        return self.address.text
+
+    @property
     def is_sqlite(self) -> bool:
-        return self._sa_url.startswith("sqlite")
+        return self.address.is_sqlite
 
     @property
     def engine(self) -> Engine:
         with self._lock:
             if self._engine is None:
                 self._engine = self._connect()
-                # pooled connections close with the Database, not at garbage collection
-                weakref.finalize(self, self._engine.dispose)
         return self._engine
+
+    async def offload(self, work: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
+        """Run blocking SQL work from async code, in a worker thread."""
+        return await asyncio.to_thread(work, *args, **kwargs)
 
     def _connect(self) -> Engine:
         from shoal.memory.migrations import migrate
 
         if self.is_sqlite:
-            path = Path(self._sa_url.removeprefix("sqlite:///"))
-            path.parent.mkdir(parents=True, exist_ok=True)
-            engine = create_engine(self._sa_url, connect_args={"timeout": 30,
-                                                               "check_same_thread": False})
+            self.address.path.parent.mkdir(parents=True, exist_ok=True)
+            engine = create_engine(self.address.sqlalchemy,
+                                   connect_args={"timeout": 30, "check_same_thread": False})
             _sqlite_setup(engine)
         else:
-            engine = create_engine(self._sa_url, pool_pre_ping=True)
+            engine = create_engine(self.address.sqlalchemy, pool_pre_ping=True)
         try:
             if self.migrate:
                 migrate(engine)

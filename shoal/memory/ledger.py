@@ -1,4 +1,6 @@
-"""The run ledger: every graph run and every model call, in SQL."""
+"""The run ledger: every graph run and every model call, in SQL. (An agent's in-memory list of
+attempts while it runs is its AttemptLog; this is the durable record.) Writes are async and go
+through `Database.offload`; reads are synchronous, for the CLI."""
 
 from __future__ import annotations
 
@@ -7,28 +9,15 @@ import json
 import time
 import uuid
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Any
 
 from sqlmodel import col, select
 
 from shoal.memory.database import Database
 from shoal.memory.tables import CallRow, RunRow
-from shoal.models import Usage
+from shoal.models import Attempt
 
-__all__ = ["CallAttempt", "Ledger", "input_hash"]
-
-
-class CallAttempt(Protocol):
-    """What the ledger needs of an agent attempt (shoal.agents.Attempt has it)."""
-
-    @property
-    def model(self) -> str: ...
-
-    @property
-    def error(self) -> str | None: ...
-
-    @property
-    def usage(self) -> Usage: ...
+__all__ = ["RunLedger", "input_hash"]
 
 
 def input_hash(value: Any) -> str:
@@ -36,26 +25,29 @@ def input_hash(value: Any) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-class Ledger:
+class RunLedger:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def start_run(self, graph: str, thread_id: str, value: Any) -> str:
+    async def start_run(self, graph: str, thread_id: str, value: Any) -> str:
         run_id = uuid.uuid4().hex
-        self.db.insert_ignore(RunRow, [{
+        await self.db.offload(self.db.insert_ignore, RunRow, [{
             "id": run_id, "graph": graph, "thread_id": thread_id, "status": "running",
             "input_hash": input_hash(value), "started_at": time.time()}])
         return run_id
 
-    def finish_run(self, run_id: str, status: str, error: str | None = None) -> None:
+    async def finish_run(self, run_id: str, status: str, error: str | None = None) -> None:
+        await self.db.offload(self._finish_run, run_id, status, error)
+
+    def _finish_run(self, run_id: str, status: str, error: str | None) -> None:
         with self.db.session() as session:
             row = session.get(RunRow, run_id)
             if row is not None:
                 row.status, row.error, row.finished_at = status, error, time.time()
                 session.add(row)
 
-    def record_attempts(self, *, run_id: str | None, node: str | None, agent: str,
-                        chain: Sequence[str], attempts: Sequence[CallAttempt]) -> int:
+    async def record_attempts(self, *, run_id: str | None, node: str | None, agent: str,
+                              chain: Sequence[str], attempts: Sequence[Attempt]) -> int:
         """One calls row per model call of an agent run; escalation = the model's place in
         the agent's chain."""
         now = time.time()
@@ -69,7 +61,7 @@ class Ledger:
             "escalation": chain.index(a.model) if a.model in chain else 0,
             "error": a.error, "created_at": now,
         } for a in attempts]
-        return self.db.insert_ignore(CallRow, rows)
+        return await self.db.offload(self.db.insert_ignore, CallRow, rows)
 
     def runs(self, limit: int = 20) -> list[RunRow]:
         with self.db.session() as session:

@@ -2,8 +2,9 @@
 
 from shoal.models.base import ChatModel, StreamingChatModel, stream_chat
 from shoal.models.fake import FakeChatModel, FunctionChatModel
-from shoal.models.registry import open_model, register_fake, unregister_fake
+from shoal.models.registry import open_model
 from shoal.models.types import (
+    Attempt,
     ChatOptions,
     ChatRequest,
     ChatResponse,
@@ -16,6 +17,7 @@ from shoal.models.types import (
 )
 
 __all__ = [
+    "Attempt",
     "ChatModel",
     "ChatOptions",
     "ChatRequest",
@@ -30,7 +32,5 @@ __all__ = [
     "ToolCall",
     "Usage",
     "open_model",
-    "register_fake",
     "stream_chat",
-    "unregister_fake",
 ]

@@ -1,7 +1,9 @@
 """Embedded llama.cpp backend (`pack:` and `gguf:` URIs), in process through xllamacpp.
 
-The only module that imports xllamacpp. One server per GGUF file per process, shared by every
-model object and agent that names it; it binds to loopback only. llama.cpp's load logs are
+The only module that imports xllamacpp. Each EmbeddedChatModel owns at most one in-process
+llama.cpp server for its GGUF, bound to loopback only; `aclose` frees it (memory and threads),
+and a request needing a bigger n_ctx replaces it once no call is in flight. Share one model
+object to share one server: a `shoal.Session` hands out one per URI. llama.cpp's load logs are
 captured and routed to the `shoal.llamacpp` logger instead of being printed.
 """
 
@@ -18,7 +20,7 @@ import tempfile
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import contextmanager
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,10 +49,6 @@ class LoadedModel:
     n_threads: int
     base_url: str
     load_seconds: float
-
-
-_loaded: dict[Path, LoadedModel] = {}
-_load_lock = threading.Lock()
 
 
 @contextmanager
@@ -119,32 +117,24 @@ def _load_diagnostics(path: Path) -> str:
 
 def load_gguf(
     path: Path, *, n_ctx: int, n_threads: int, verbosity: int = -1, uri: str | None = None
-) -> tuple[LoadedModel, bool]:
-    """The process-wide server for `path` with at least `n_ctx` context, loading or reloading
-    it if needed. Returns (model, loaded_now). Raises ModelUnavailable if llama.cpp refuses."""
+) -> LoadedModel:
+    """A new llama.cpp server for `path` (blocking: call it off the event loop). Raises
+    ModelUnavailable if the file is missing or llama.cpp refuses it."""
     path = path.resolve()
-    with _load_lock:
-        current = _loaded.get(path)
-        if current is not None and current.n_ctx >= n_ctx and current.n_threads == n_threads:
-            return current, False
-        if not path.is_file():
-            raise ModelUnavailable(f"GGUF file {path} does not exist", model=uri or str(path),
-                                   fix="check the path, or pull a pack: shoal models pull NAME")
-        _log.info("loading %s (n_ctx=%d, n_threads=%d)", path, n_ctx, n_threads)
-        try:
-            server, seconds = _start_server(path, n_ctx, n_threads, verbosity)
-        except RuntimeError as exc:
-            reason = _load_diagnostics(path) or str(exc)
-            raise ModelUnavailable(
-                f"llama.cpp could not load {path}: {reason}",
-                model=uri or str(path),
-                fix="the file is not a usable GGUF: re-download it, or `shoal models pull` a pack",
-            ) from exc
-        address = str(server.listening_address)
-        loaded = LoadedModel(path, server, n_ctx, n_threads, address, seconds)
-        # A replaced server stays alive while in-flight calls still hold it.
-        _loaded[path] = loaded
-        return loaded, True
+    if not path.is_file():
+        raise ModelUnavailable(f"GGUF file {path} does not exist", model=uri or str(path),
+                               fix="check the path, or pull a pack: shoal models pull NAME")
+    _log.info("loading %s (n_ctx=%d, n_threads=%d)", path, n_ctx, n_threads)
+    try:
+        server, seconds = _start_server(path, n_ctx, n_threads, verbosity)
+    except RuntimeError as exc:
+        reason = _load_diagnostics(path) or str(exc)
+        raise ModelUnavailable(
+            f"llama.cpp could not load {path}: {reason}",
+            model=uri or str(path),
+            fix="the file is not a usable GGUF: re-download it, or `shoal models pull` a pack",
+        ) from exc
+    return LoadedModel(path, server, n_ctx, n_threads, str(server.listening_address), seconds)
 
 
 class EmbeddedChatModel:
@@ -167,19 +157,52 @@ class EmbeddedChatModel:
         self.n_ctx = n_ctx
         self.n_threads = n_threads
         self.verbosity = verbosity
+        self._server: LoadedModel | None = None
+        self._in_flight = 0
+        self._state = threading.Condition()  # guards _server and _in_flight, across threads
 
     @property
     def name(self) -> str:
         return self._name
 
-    async def loaded(self, num_ctx: int | None = None) -> tuple[LoadedModel, float]:
-        """The shared server, loading it off the event loop; also the seconds spent loading."""
-        def locate_and_load() -> tuple[LoadedModel, bool]:
-            return load_gguf(self._locate(), n_ctx=num_ctx or self.n_ctx,
-                             n_threads=self.n_threads, verbosity=self.verbosity, uri=self._name)
+    @property
+    def server(self) -> LoadedModel | None:
+        """The loaded server, or None before the first call and after `aclose`."""
+        return self._server
 
-        loaded, fresh = await asyncio.to_thread(locate_and_load)
-        return loaded, (loaded.load_seconds if fresh else 0.0)
+    def _acquire(self, n_ctx: int) -> tuple[LoadedModel, float]:
+        """The server (loaded or replaced if it is missing or too small) with one more call
+        in flight; also the seconds spent loading now. Blocking: runs in a worker thread."""
+        with self._state:
+            while True:
+                current = self._server
+                if current is not None and current.n_ctx >= n_ctx:
+                    self._in_flight += 1
+                    return current, 0.0
+                if self._in_flight == 0:
+                    break
+                self._state.wait()  # a smaller server is busy: replace it once it is idle
+            self._server = current = None  # the old server is freed before the new one loads
+            loaded = load_gguf(self._locate(), n_ctx=n_ctx, n_threads=self.n_threads,
+                               verbosity=self.verbosity, uri=self._name)
+            self._server = loaded
+            self._in_flight += 1
+            return loaded, loaded.load_seconds
+
+    def _release(self) -> None:
+        with self._state:
+            self._in_flight -= 1
+            self._state.notify_all()
+
+    @asynccontextmanager
+    async def loaded(self, num_ctx: int | None = None) -> AsyncIterator[tuple[LoadedModel, float]]:
+        """The server for one call, loading it off the event loop; also the seconds spent
+        loading. It is not replaced or freed while the block runs."""
+        loaded, load_seconds = await asyncio.to_thread(self._acquire, num_ctx or self.n_ctx)
+        try:
+            yield loaded, load_seconds
+        finally:
+            self._release()
 
     def _payload(self, request: ChatRequest, stream: bool) -> dict[str, Any]:
         payload = openai_wire.request_payload(request, model=self._name, stream=stream)
@@ -197,17 +220,22 @@ class EmbeddedChatModel:
         return body
 
     async def chat(self, request: ChatRequest) -> ChatResponse:
-        loaded, load_seconds = await self.loaded(request.options.num_ctx)
         payload = self._payload(request, stream=False)
-        started = time.perf_counter()
-        body = await asyncio.to_thread(loaded.server.handle_chat_completions, payload)
-        wall = time.perf_counter() - started + load_seconds
+        async with self.loaded(request.options.num_ctx) as (loaded, load_seconds):
+            started = time.perf_counter()
+            body = await asyncio.to_thread(loaded.server.handle_chat_completions, payload)
+            wall = time.perf_counter() - started + load_seconds
         response = openai_wire.response_from_body(self._check(body), model=self._name,
                                                   wall_seconds=wall)
         return _with_load(response, load_seconds)
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[StreamChunk]:
-        loaded, load_seconds = await self.loaded(request.options.num_ctx)
+        async with self.loaded(request.options.num_ctx) as (loaded, load_seconds):
+            async for chunk in self._stream(loaded, load_seconds, request):
+                yield chunk
+
+    async def _stream(self, loaded: LoadedModel, load_seconds: float, request: ChatRequest
+                      ) -> AsyncIterator[StreamChunk]:
         payload = self._payload(request, stream=True)
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[dict[str, Any] | BaseException | None] = asyncio.Queue()
@@ -237,18 +265,18 @@ class EmbeddedChatModel:
 
     async def count_tokens(self, request: ChatRequest) -> int:
         """Prompt tokens of `request` after the GGUF's chat template, by llama.cpp itself."""
-        loaded, _ = await self.loaded(request.options.num_ctx)
         payload = self._payload(request, stream=False)
         template = {k: payload[k] for k in ("messages", "tools") if k in payload}
-        async with httpx.AsyncClient(base_url=loaded.base_url, timeout=60) as client:
+        async with self.loaded(request.options.num_ctx) as (loaded, _), httpx.AsyncClient(
+                base_url=loaded.base_url, timeout=60) as client:
             prompt = (await client.post("/apply-template", json=template)).json()["prompt"]
             tokens = (await client.post("/tokenize", json={
                 "content": prompt, "add_special": True, "parse_special": True})).json()
         return len(tokens["tokens"])
 
     async def describe(self) -> ModelInfo:
-        loaded, _ = await self.loaded()
-        async with httpx.AsyncClient(base_url=loaded.base_url, timeout=10) as client:
+        async with self.loaded() as (loaded, _), httpx.AsyncClient(
+                base_url=loaded.base_url, timeout=10) as client:
             meta = (await client.get("/v1/models")).json()["data"][0].get("meta", {})
         return ModelInfo(
             model=self._name, backend=self.backend, digest=file_digest(loaded.path),
@@ -258,7 +286,15 @@ class EmbeddedChatModel:
         )
 
     async def aclose(self) -> None:
-        """Nothing to release: the loaded server is shared for the life of the process."""
+        """Free the server (its memory and threads) once no call is in flight. A later call
+        loads it again."""
+        await asyncio.to_thread(self._unload)
+
+    def _unload(self) -> None:
+        with self._state:
+            while self._in_flight:
+                self._state.wait()
+            self._server = None  # the last reference: llama.cpp's destructor joins its threads
 
 
 def _run_streaming(

@@ -231,4 +231,7 @@ class OllamaChatModel:
         )
 
     async def aclose(self) -> None:
+        """Close the HTTP client, and free the local fallback model if one was loaded."""
         await self._client._client.aclose()  # the SDK exposes no close(); its httpx client does
+        if self._fallback is not None:
+            await self._fallback.aclose()

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from shoal.models.base import ChatModel
 from shoal.models.types import ChatOptions, ChatRequest, Message, Tool
 
-__all__ = ["ProbeReport", "load_probe", "probe_model", "save_probe"]
+__all__ = ["ProbeReport", "load_probes", "probe_model", "save_probe"]
 
 _OPTIONS = ChatOptions(temperature=0, seed=7, max_tokens=96)
 
@@ -119,10 +119,10 @@ def save_probe(report: ProbeReport, cache_dir: Path) -> None:
     tmp.replace(path)
 
 
-def load_probe(model: str, cache_dir: Path) -> ProbeReport | None:
-    """The last recorded probe of model URI `model`, or None."""
+def load_probes(cache_dir: Path) -> dict[str, ProbeReport]:
+    """Every recorded probe, by model URI (none if nothing was probed yet)."""
     path = _store(cache_dir)
     if not path.is_file():
-        return None
-    entry = json.loads(path.read_text()).get(model)
-    return ProbeReport.model_validate(entry) if entry else None
+        return {}
+    return {uri: ProbeReport.model_validate(entry)
+            for uri, entry in json.loads(path.read_text()).items()}

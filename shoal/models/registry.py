@@ -5,7 +5,8 @@
     ollama:<name>                an Ollama server (native /api/chat); falls back to the local
                                  Ollama store's GGUF when no server answers
     openai:<base_url>#<model>    an OpenAI-compatible server (vLLM, llama-server, LM Studio)
-    fake:<name>                  a shipped test double: `fake:echo`, or one registered by a test
+    fake:echo                    a shipped test double echoing the last user message; other
+                                 fakes are given to a Session: Session(models={uri: model})
 """
 
 from __future__ import annotations
@@ -19,19 +20,9 @@ from shoal.models.fake import FunctionChatModel, echo_last_user_message
 from shoal.models.packs import ensure_pack, get_pack
 from shoal.settings import Settings, load_settings
 
-__all__ = ["SCHEMES", "open_model", "register_fake", "unregister_fake"]
+__all__ = ["SCHEMES", "open_model"]
 
 SCHEMES = ("pack", "gguf", "ollama", "openai", "fake")
-_fakes: dict[str, StreamingChatModel] = {}
-
-
-def register_fake(name: str, model: StreamingChatModel) -> None:
-    """Make `fake:<name>` open `model` (for tests and YAML-defined agents under test)."""
-    _fakes[name] = model
-
-
-def unregister_fake(name: str) -> None:
-    _fakes.pop(name, None)
 
 
 def _split(uri: str) -> tuple[str, str]:
@@ -53,7 +44,9 @@ def _embedded(uri: str, locate: Callable[[], Path], settings: Settings) -> Strea
 
 
 def open_model(uri: str, settings: Settings | None = None) -> StreamingChatModel:
-    """The model named by `uri`. Raises ConfigError for a malformed URI or unknown pack."""
+    """A new model object for `uri`, owned by the caller (close it with `aclose`; a Session
+    does this for the models it opens). Raises ConfigError for a malformed URI or unknown
+    pack."""
     settings = settings or load_settings()
     scheme, rest = _split(uri)
     if scheme == "pack":
@@ -82,8 +75,5 @@ def open_model(uri: str, settings: Settings | None = None) -> StreamingChatModel
                                      api_key=key)
     if rest == "echo":
         return FunctionChatModel(echo_last_user_message, name=uri)
-    try:
-        return _fakes[rest]
-    except KeyError:
-        raise ConfigError(f"no fake model {uri!r} is registered",
-                          fix="use fake:echo, or call register_fake(name, model) first") from None
+    raise ConfigError(f"no fake model {uri!r}: only fake:echo opens by itself",
+                      fix="give the fake to the session: Session(models={uri: model})")

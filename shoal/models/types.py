@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from shoal.frozen import Frozen
 
 __all__ = [
+    "Attempt",
     "ChatOptions",
     "ChatRequest",
     "ChatResponse",
@@ -22,11 +25,7 @@ __all__ = [
 Role = Literal["system", "user", "assistant", "tool"]
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class ToolCall(_Frozen):
+class ToolCall(Frozen):
     """A call the model asked for: a tool name and its JSON arguments."""
 
     id: str
@@ -34,7 +33,7 @@ class ToolCall(_Frozen):
     arguments: dict[str, Any]
 
 
-class Message(_Frozen):
+class Message(Frozen):
     """One chat message. `tool_call_id`/`name` identify the call a tool message answers."""
 
     role: Role
@@ -60,7 +59,7 @@ class Message(_Frozen):
         return cls(role="tool", content=content, tool_call_id=call.id, name=call.name)
 
 
-class Tool(_Frozen):
+class Tool(Frozen):
     """A function the model may call: `parameters` is a JSON schema of an object."""
 
     name: str
@@ -68,7 +67,7 @@ class Tool(_Frozen):
     parameters: dict[str, Any] = Field(default_factory=lambda: {"type": "object", "properties": {}})
 
 
-class ChatOptions(_Frozen):
+class ChatOptions(Frozen):
     """Sampling and runtime options. None means the backend's documented default, except
     `num_ctx`: backends fill it from settings so the server never picks it silently."""
 
@@ -81,7 +80,7 @@ class ChatOptions(_Frozen):
     keep_alive: str | float | None = None
 
 
-class ChatRequest(_Frozen):
+class ChatRequest(Frozen):
     """What a model is asked. `output_schema` (a JSON schema) is enforced by the backend's
     grammar where it has one; `tools` are offered for native tool calling."""
 
@@ -91,7 +90,7 @@ class ChatRequest(_Frozen):
     options: ChatOptions = ChatOptions()
 
 
-class Usage(_Frozen):
+class Usage(Frozen):
     """Tokens and seconds of one call (or a sum of calls). Seconds the backend does not
     report are 0; `wall_seconds` is always measured by Shoal."""
 
@@ -129,7 +128,7 @@ class Usage(_Frozen):
         )
 
 
-class ChatResponse(_Frozen):
+class ChatResponse(Frozen):
     """A model's answer: text, parsed tool calls, usage, and the model that produced it."""
 
     text: str
@@ -139,14 +138,14 @@ class ChatResponse(_Frozen):
     finish_reason: str | None = None
 
 
-class StreamChunk(_Frozen):
+class StreamChunk(Frozen):
     """A piece of streamed text; the last chunk of a stream carries the whole `response`."""
 
     text: str
     response: ChatResponse | None = None
 
 
-class ModelInfo(_Frozen):
+class ModelInfo(Frozen):
     """What a backend knows about a model without generating anything."""
 
     model: str
@@ -156,3 +155,13 @@ class ModelInfo(_Frozen):
     trained_context_length: int | None = None
     parameters: int | None = None
     size_bytes: int | None = None
+
+
+class Attempt(Frozen):
+    """One model call of an agent run: which model, what it answered, and why that was not
+    accepted (`error` is None for the call whose answer was used or that led to a tool step)."""
+
+    model: str
+    error: str | None
+    usage: Usage
+    answer: str = ""

@@ -19,6 +19,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from shoal.graphs import GraphDefinition, pipeline
 from shoal.memory import Database, open_database
+from shoal.session import Session
 from shoal.settings import Settings
 
 metadata = MetaData()
@@ -94,7 +95,7 @@ def approval_flow(settings: Settings) -> GraphDefinition:
     metadata.create_all(db.engine)
     drafter = FunctionChatModel(lambda request: '{"amount": 54.6}', name="fake:drafter")
     spec = AgentSpec(name="draft", model="fake:drafter", output=None, cache=False)
-    agent = Agent[Any](spec, settings=settings, models={"fake:drafter": drafter})
+    agent = Agent[Any](spec, session=Session(settings, models={"fake:drafter": drafter}))
 
     def payout(value: Any) -> Any:
         insert_ignore = sqlite_insert if db.is_sqlite else pg_insert

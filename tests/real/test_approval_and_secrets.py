@@ -40,8 +40,8 @@ async def test_subgraph_as_a_node_shares_state_and_context(tmp_path: Path) -> No
 
     def echo(name: str) -> Agent[Any]:
         model = FunctionChatModel(lambda r: f"{name}({r.messages[-1].content})")
-        return Agent[Any](AgentSpec(name=name, model="fake:x", cache=False), settings=settings,
-                          models={"fake:x": model})
+        return Agent[Any](AgentSpec(name=name, model="fake:x", cache=False), session=Session(settings,
+                          models={"fake:x": model}))
 
     inner = pipeline("b", "c")
     outer = pipeline("a", ("inner", inner))
@@ -56,8 +56,8 @@ async def test_no_secret_reaches_checkpoints_or_state(tmp_path: Path) -> None:
     settings = load_settings(database_url=f"sqlite:///{db_path}", cache_dir=tmp_path,
                              openai_api_key=secret)
     model = FunctionChatModel(lambda r: "done")
-    agent = Agent[Any](AgentSpec(name="a", model="fake:x", cache=False), settings=settings,
-                       models={"fake:x": model})
+    agent = Agent[Any](AgentSpec(name="a", model="fake:x", cache=False), session=Session(settings,
+                       models={"fake:x": model}))
     definition = GraphDefinition("secretless", lambda cp: pipeline("a", checkpointer=cp),
                                  agents={"a": agent})
     outcome = await GraphRunner(definition, settings).start("hello")

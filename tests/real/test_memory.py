@@ -92,8 +92,6 @@ async def test_call_cache_in_the_shared_store(database_url: str, tmp_path: Path)
     spec = AgentSpec(name="echo", model="fake:x", output=None)
     model = FakeChatModel(["once"])
     settings = load_settings(cache_dir=tmp_path)
-    first = await Agent[str](spec, settings=settings, cache=cache,
-                             models={"fake:x": model}).run("q")
-    second = await Agent[str](spec, settings=settings, cache=cache,
-                              models={"fake:x": model}).run("q")
+    first = await Agent[str](spec, session=Session(settings, cache=True, models={"fake:x": model})).run("q")
+    second = await Agent[str](spec, session=Session(settings, cache=True, models={"fake:x": model})).run("q")
     assert first.output == second.output == "once" and second.usage.cache_hits == 1

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
-from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic import BaseModel
 
-from shoal.agents import Agent, AgentSpec, Budget, CallCache, Grounded
+from shoal.agents import Agent, AgentSpec, Budget, Grounded
 from shoal.errors import BudgetExceeded, ModelUnavailable, OutputValidationError
-from shoal.memory import Database
 from shoal.models import FakeChatModel, FunctionChatModel, ToolCall
+from shoal.session import Session
 from shoal.settings import Settings
 
 
@@ -30,7 +30,7 @@ TEXT = "Blue Bottle Cafe\nTOTAL EUR 9.72"
 GOOD = '{"vendor": "Blue Bottle Cafe", "total": 9.72}'
 
 
-def spec(**overrides: object) -> AgentSpec:
+def spec(**overrides: object) -> AgentSpec[Any]:
     fields: dict[str, object] = {"name": "totals", "model": "fake:small",
                                  "instructions": "Extract the total.", "output": Total,
                                  "cache": False}
@@ -40,8 +40,8 @@ def spec(**overrides: object) -> AgentSpec:
 async def test_repairs_invalid_json_with_the_validation_error(
         isolated_settings: Settings) -> None:
     small = FakeChatModel(['{"vendor": "Blue Bottle Cafe", "total": ', GOOD])
-    result = await Agent[Total](spec(), settings=isolated_settings,
-                                models={"fake:small": small}).run(TEXT)
+    result = await Agent[Total](spec(), session=Session(isolated_settings,
+                                models={"fake:small": small})).run(TEXT)
     assert result.output == Total(vendor="Blue Bottle Cafe", total=Decimal("9.72"))
     assert [a.error is None for a in result.attempts] == [False, True]
     assert "Invalid JSON" in (result.attempts[0].error or "")
@@ -59,16 +59,16 @@ async def test_escalates_after_repeated_failures_then_reports_every_attempt(
         isolated_settings: Settings) -> None:
     small = FakeChatModel(["{}", "{}", "{}"])
     big = FakeChatModel([GOOD])
-    agent = Agent[Total](spec(escalate_to=("fake:big",), retries=2), settings=isolated_settings,
-                         models={"fake:small": small, "fake:big": big})
+    agent = Agent[Total](spec(escalate_to=("fake:big",), retries=2), session=Session(
+        isolated_settings, models={"fake:small": small, "fake:big": big}))
     result = await agent.run(TEXT)
     assert result.model == "fake:big" and result.escalated
     assert [a.model for a in result.attempts] == ["fake:small"] * 3 + ["fake:big"]
     assert len(big.requests[0].messages) == 2  # the bigger model starts fresh
 
-    failing = Agent[Total](spec(escalate_to=("fake:big",), retries=0), settings=isolated_settings,
-                           models={"fake:small": FakeChatModel(["{}"]),
-                                   "fake:big": FakeChatModel(['{"vendor": 1}'])})
+    failing = Agent[Total](spec(escalate_to=("fake:big",), retries=0), session=Session(
+        isolated_settings, models={"fake:small": FakeChatModel(["{}"]),
+                                   "fake:big": FakeChatModel(['{"vendor": 1}'])}))
     with pytest.raises(OutputValidationError, match="no valid output") as info:
         await failing.run(TEXT)
     assert len(info.value.attempts) == 2 and info.value.agent == "totals"
@@ -76,8 +76,8 @@ async def test_escalates_after_repeated_failures_then_reports_every_attempt(
 
 async def test_unavailable_model_escalates(isolated_settings: Settings) -> None:
     down = FakeChatModel([ModelUnavailable("down", model="fake:small")])
-    agent = Agent[Total](spec(escalate_to=("fake:big",)), settings=isolated_settings,
-                         models={"fake:small": down, "fake:big": FakeChatModel([GOOD])})
+    agent = Agent[Total](spec(escalate_to=("fake:big",)), session=Session(isolated_settings,
+                         models={"fake:small": down, "fake:big": FakeChatModel([GOOD])}))
     result = await agent.run(TEXT)
     assert result.model == "fake:big"
     assert "ModelUnavailable" in (result.attempts[0].error or "")
@@ -86,22 +86,22 @@ async def test_unavailable_model_escalates(isolated_settings: Settings) -> None:
 async def test_budgets_stop_the_run(isolated_settings: Settings) -> None:
     chatty = FunctionChatModel(lambda request: "{}")
     tokens = Agent[Total](spec(retries=10, budget=Budget(max_tokens=60)),
-                          settings=isolated_settings, models={"fake:small": chatty})
+                          session=Session(isolated_settings, models={"fake:small": chatty}))
     with pytest.raises(BudgetExceeded, match="tokens") as info:
         await tokens.run(TEXT)
     assert 0 < len(info.value.attempts) < 11
     capped = Agent[Total](spec(escalate_to=("fake:big",), retries=0,
-                               budget=Budget(max_escalations=0)), settings=isolated_settings,
+                               budget=Budget(max_escalations=0)), session=Session(isolated_settings,
                           models={"fake:small": FakeChatModel(["{}"]),
-                                  "fake:big": FakeChatModel([GOOD])})
+                                  "fake:big": FakeChatModel([GOOD])}))
     with pytest.raises(BudgetExceeded, match="max_escalations"):
         await capped.run(TEXT)
 
 
 async def test_grounding_rejects_invented_values(isolated_settings: Settings) -> None:
     small = FakeChatModel(['{"vendor": "Starbucks", "total": 9.72}', GOOD])
-    agent = Agent[GroundedTotal](spec(output=GroundedTotal), settings=isolated_settings,
-                                 models={"fake:small": small})
+    agent = Agent[GroundedTotal](spec(output=GroundedTotal), session=Session(isolated_settings,
+                                 models={"fake:small": small}))
     result = await agent.run(TEXT)
     assert result.output.vendor == "Blue Bottle Cafe"
     assert "does not occur in the input" in (result.attempts[0].error or "")
@@ -116,8 +116,8 @@ async def test_spec_validators_ask_for_repairs(isolated_settings: Settings) -> N
             raise ValueError("total must be positive")
 
     small = FakeChatModel(['{"vendor": "Blue Bottle Cafe", "total": -1}', GOOD])
-    result = await Agent[Total](spec(validators=(positive,)), settings=isolated_settings,
-                                models={"fake:small": small}).run(TEXT)
+    result = await Agent[Total](spec(validators=(positive,)), session=Session(isolated_settings,
+                                models={"fake:small": small})).run(TEXT)
     assert result.attempts[0].error == "total must be positive"
 
 
@@ -140,7 +140,7 @@ async def test_action_tool_loop_feeds_tool_errors_back(isolated_settings: Settin
     ]
     model = FakeChatModel(replies)
     agent = Agent[str](spec(output=None, tools=(divide,), tool_mode="action"),
-                       settings=isolated_settings, models={"fake:small": model})
+                       session=Session(isolated_settings, models={"fake:small": model}))
     result = await agent.run("What is 9 / 3?")
     assert result.output == "3"
     assert [s.failed for s in result.steps] == [True, True, False]
@@ -156,7 +156,7 @@ async def test_native_tool_loop_and_step_limit(isolated_settings: Settings) -> N
     call = ToolCall(id="c1", name="divide", arguments={"a": 8, "b": 2})
     model = FakeChatModel([call, "4.0"])
     agent = Agent[str](spec(output=None, tools=(divide,), tool_mode="native"),
-                       settings=isolated_settings, models={"fake:small": model})
+                       session=Session(isolated_settings, models={"fake:small": model}))
     result = await agent.run("8 / 2?")
     assert result.output == "4.0" and result.steps[0].observation == "4.0"
     assert model.requests[1].messages[-1].role == "tool"
@@ -164,24 +164,25 @@ async def test_native_tool_loop_and_step_limit(isolated_settings: Settings) -> N
 
     looping = FunctionChatModel(lambda request: call)
     stuck = Agent[str](spec(output=None, tools=(divide,), tool_mode="native", max_steps=3),
-                       settings=isolated_settings, models={"fake:small": looping})
+                       session=Session(isolated_settings, models={"fake:small": looping}))
     with pytest.raises(OutputValidationError):
         await stuck.run("8 / 2?")
     assert len(looping.requests) == 3
 
 
-async def test_cache_hit_skips_the_model(isolated_settings: Settings, tmp_path: Path) -> None:
-    cache = CallCache(Database(f"sqlite:///{tmp_path / 'shoal.db'}"))
+async def test_cache_hit_skips_the_model(isolated_settings: Settings) -> None:
     model = FakeChatModel([GOOD])
-    first = await Agent[Total](spec(cache=True), settings=isolated_settings, cache=cache,
-                               models={"fake:small": model}).run(TEXT)
-    second = await Agent[Total](spec(cache=True), settings=isolated_settings, cache=cache,
-                                models={"fake:small": model}).run(TEXT)
+
+    def cached(model: FakeChatModel) -> Agent[Total]:
+        return Agent(spec(cache=True), session=Session(isolated_settings, cache=True,
+                                                       models={"fake:small": model}))
+
+    first = await cached(model).run(TEXT)
+    second = await cached(model).run(TEXT)
     assert first.output == second.output and len(model.requests) == 1
     assert (first.usage.cache_hits, second.usage.cache_hits) == (0, 1)
     assert second.usage.total_tokens == 0
-    other = await Agent[Total](spec(cache=True), settings=isolated_settings, cache=cache,
-                               models={"fake:small": FakeChatModel([GOOD])}).run(TEXT + " ")
+    other = await cached(FakeChatModel([GOOD])).run(TEXT + " ")
     assert other.usage.cache_hits == 0  # a different request is a different key
 
 
@@ -193,12 +194,12 @@ async def test_context_overflow_is_an_error_or_drops_oldest_turns(
                      for _ in range(3))
     small = FakeChatModel([GOOD])
     tight = spec(examples=examples, options={"num_ctx": 400, "max_tokens": 50})
-    failing = Agent[Total](tight, settings=isolated_settings, models={"fake:small": small})
+    failing = Agent[Total](tight, session=Session(isolated_settings, models={"fake:small": small}))
     with pytest.raises(OutputValidationError, match="ContextLengthError"):
         await failing.run(TEXT)
     dropping = Agent[Total](spec(examples=examples, on_overflow="drop_oldest",
                                  options={"num_ctx": 400, "max_tokens": 50}),
-                            settings=isolated_settings, models={"fake:small": small})
+                            session=Session(isolated_settings, models={"fake:small": small}))
     result = await dropping.run(TEXT)
     assert result.output.vendor == "Blue Bottle Cafe"
     sent = small.requests[-1].messages
@@ -217,7 +218,7 @@ async def test_tool_results_ground_the_final_answer(isolated_settings: Settings)
     ])
     agent = Agent[NumericAnswer](spec(output=NumericAnswer, tools=(calculate,),
                                       tool_mode="action"),
-                                 settings=isolated_settings, models={"fake:small": model})
+                                 session=Session(isolated_settings, models={"fake:small": model}))
     result = await agent.run("What is 12 * 12.5?")
     assert result.output.value == 150.0
     assert "does not occur" in (result.attempts[1].error or "")

@@ -1,8 +1,8 @@
 import pytest
 
 from shoal.errors import ConfigError
-from shoal.models import ChatRequest, FakeChatModel, Message, open_model, register_fake
-from shoal.models.registry import unregister_fake
+from shoal.models import ChatRequest, FakeChatModel, Message, open_model
+from shoal.session import Session
 from shoal.settings import Settings
 
 
@@ -35,10 +35,7 @@ async def test_fake_uris(isolated_settings: Settings) -> None:
     reply = await echo.chat(ChatRequest(messages=(Message.user("ping"),)))
     assert reply.text == "ping"
     scripted = FakeChatModel(["pong"])
-    register_fake("table-tennis", scripted)
-    try:
-        assert open_model("fake:table-tennis", isolated_settings) is scripted
-    finally:
-        unregister_fake("table-tennis")
-    with pytest.raises(ConfigError, match="register_fake"):
+    async with Session(isolated_settings, models={"fake:table-tennis": scripted}) as session:
+        assert session.model("fake:table-tennis") is scripted
+    with pytest.raises(ConfigError, match=r"Session\(models="):
         open_model("fake:table-tennis", isolated_settings)

@@ -1,15 +1,15 @@
 """An exact cache of model calls in the shared SQL store, keyed by model digest + the whole
 request (messages, options, schema, tools). Only successful responses are stored; a hit is
-reported as `usage.cache_hits`."""
+reported as `usage.cache_hits`. Off unless a Session is opened with `cache=True` (the CLI and
+the graph runner do): a library agent never answers from an old cache by surprise."""
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import time
 
-from shoal.memory import Database
+from shoal.memory.database import Database
 from shoal.memory.tables import CacheRow
 from shoal.models import ChatRequest, ChatResponse, Usage
 
@@ -36,7 +36,7 @@ class CallCache:
     async def get(self, key: str) -> ChatResponse | None:
         """The cached response with a usage of one cache hit (no tokens spent), or None."""
         started = time.perf_counter()
-        raw = await asyncio.to_thread(self._get, key)
+        raw = await self.db.offload(self._get, key)
         if raw is None:
             return None
         response = ChatResponse.model_validate_json(raw)
@@ -46,4 +46,4 @@ class CallCache:
     async def put(self, key: str, response: ChatResponse) -> None:
         row = {"key": key, "model": response.model, "response": response.model_dump_json(),
                "created_at": time.time()}
-        await asyncio.to_thread(self.db.insert_ignore, CacheRow, [row])
+        await self.db.offload(self.db.insert_ignore, CacheRow, [row])
