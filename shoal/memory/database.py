@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, ParamSpec, TypeVar
@@ -71,6 +72,8 @@ class Database:
         with self._lock:
             if self._engine is None:
                 self._engine = self._connect()
+                # a safety net: pooled connections close with the Database at the latest
+                weakref.finalize(self, self._engine.dispose)
         return self._engine
 
     async def offload(self, work: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:

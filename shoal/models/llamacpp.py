@@ -159,7 +159,8 @@ class EmbeddedChatModel:
         self.verbosity = verbosity
         self._server: LoadedModel | None = None
         self._in_flight = 0
-        self._state = threading.Condition()  # guards _server and _in_flight, across threads
+        self._unreported_load = 0.0  # a load done by count_tokens/describe, for the next call
+        self._state = threading.Condition()  # guards the three above, across threads
 
     @property
     def name(self) -> str:
@@ -187,7 +188,14 @@ class EmbeddedChatModel:
                                verbosity=self.verbosity, uri=self._name)
             self._server = loaded
             self._in_flight += 1
+            self._unreported_load += loaded.load_seconds
             return loaded, loaded.load_seconds
+
+    def _take_load_seconds(self) -> float:
+        """Load seconds not reported in any response yet (the next generation reports them)."""
+        with self._state:
+            seconds, self._unreported_load = self._unreported_load, 0.0
+            return seconds
 
     def _release(self) -> None:
         with self._state:
@@ -197,7 +205,9 @@ class EmbeddedChatModel:
     @asynccontextmanager
     async def loaded(self, num_ctx: int | None = None) -> AsyncIterator[tuple[LoadedModel, float]]:
         """The server for one call, loading it off the event loop; also the seconds spent
-        loading. It is not replaced or freed while the block runs."""
+        loading now. It is not replaced or freed while the block runs. (Responses report load
+        seconds through `_take_load_seconds`, so a load done while counting tokens shows up in
+        the call that follows.)"""
         loaded, load_seconds = await asyncio.to_thread(self._acquire, num_ctx or self.n_ctx)
         try:
             yield loaded, load_seconds
@@ -221,7 +231,8 @@ class EmbeddedChatModel:
 
     async def chat(self, request: ChatRequest) -> ChatResponse:
         payload = self._payload(request, stream=False)
-        async with self.loaded(request.options.num_ctx) as (loaded, load_seconds):
+        async with self.loaded(request.options.num_ctx) as (loaded, _):
+            load_seconds = self._take_load_seconds()
             started = time.perf_counter()
             body = await asyncio.to_thread(loaded.server.handle_chat_completions, payload)
             wall = time.perf_counter() - started + load_seconds
@@ -230,8 +241,8 @@ class EmbeddedChatModel:
         return _with_load(response, load_seconds)
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[StreamChunk]:
-        async with self.loaded(request.options.num_ctx) as (loaded, load_seconds):
-            async for chunk in self._stream(loaded, load_seconds, request):
+        async with self.loaded(request.options.num_ctx) as (loaded, _):
+            async for chunk in self._stream(loaded, self._take_load_seconds(), request):
                 yield chunk
 
     async def _stream(self, loaded: LoadedModel, load_seconds: float, request: ChatRequest

@@ -17,10 +17,10 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, UniqueConstrain
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from shoal.graphs import GraphDefinition, pipeline
-from shoal.memory import Database, open_database
+from shoal.graphs import FlowDeps, GraphDefinition, pipeline
+from shoal.graphs.nodes import function_node
+from shoal.memory import Database
 from shoal.session import Session
-from shoal.settings import Settings
 
 metadata = MetaData()
 side_effects = Table("test_side_effects", metadata, Column("thread_id", String, nullable=False),
@@ -56,18 +56,11 @@ def _step(name: str, db: Database) -> Any:
     return run
 
 
-def effects(settings: Settings) -> GraphDefinition:
-    db = open_database(settings.database_url)
+def effects(session: Session) -> GraphDefinition[FlowDeps]:
+    db = session.database()
     metadata.create_all(db.engine)
-    tools = {name: _step(name, db) for name in STEPS}
-
-    def build(checkpointer: Any) -> Any:
-        from shoal.graphs.nodes import tool_node
-
-        return pipeline(*[(name, tool_node(name, name)) for name in STEPS],
-                        checkpointer=checkpointer)
-
-    return GraphDefinition("tests.real.graph_fixtures:effects", build, tools=tools)
+    graph = pipeline(*[(name, function_node(name, _step(name, db))) for name in STEPS])
+    return GraphDefinition("tests.real.graph_fixtures:effects", graph, FlowDeps())
 
 
 def effect_rows(database_url: str, thread: str) -> tuple[list[str], list[str]]:
@@ -84,18 +77,19 @@ def effect_rows(database_url: str, thread: str) -> tuple[list[str], list[str]]:
         db.dispose()
 
 
-def approval_flow(settings: Settings) -> GraphDefinition:
+def approval_flow(session: Session) -> GraphDefinition[FlowDeps]:
     """An agent drafts a refund; a human approves before the (idempotent) payout is written."""
     from shoal.agents import Agent, AgentSpec
     from shoal.graphs import approval
-    from shoal.graphs.nodes import tool_node
     from shoal.models import FunctionChatModel
 
-    db = open_database(settings.database_url)
+    db = session.database()
     metadata.create_all(db.engine)
     drafter = FunctionChatModel(lambda request: '{"amount": 54.6}', name="fake:drafter")
-    spec = AgentSpec(name="draft", model="fake:drafter", output=None, cache=False)
-    agent = Agent[Any](spec, session=Session(settings, models={"fake:drafter": drafter}))
+    spec: AgentSpec[str] = AgentSpec(name="draft", model="fake:drafter", output=None,
+                                     cache=False)
+    # the fake drafter owns nothing, so a session of its own needs no closing
+    agent = Agent(spec, session=Session(session.settings, models={"fake:drafter": drafter}))
 
     def payout(value: Any) -> Any:
         insert_ignore = sqlite_insert if db.is_sqlite else pg_insert
@@ -104,9 +98,5 @@ def approval_flow(settings: Settings) -> GraphDefinition:
                 thread_id="refunds", step=str(value)).on_conflict_do_nothing())
         return {"paid": value}
 
-    def build(checkpointer: Any) -> Any:
-        return approval("draft", ("payout", tool_node("payout", "payout")),
-                        checkpointer=checkpointer)
-
-    return GraphDefinition("tests.real.graph_fixtures:approval_flow", build,
-                           agents={"draft": agent}, tools={"payout": payout})
+    graph = approval(agent, ("payout", function_node("payout", payout)))
+    return GraphDefinition("tests.real.graph_fixtures:approval_flow", graph, FlowDeps())

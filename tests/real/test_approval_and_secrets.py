@@ -9,8 +9,9 @@ import pytest
 
 from shoal.agents import Agent, AgentSpec
 from shoal.errors import ConfigError
-from shoal.graphs import GraphDefinition, GraphRunner, ShoalContext, pipeline
+from shoal.graphs import FlowDeps, GraphDefinition, GraphRunner, pipeline
 from shoal.models import FunctionChatModel
+from shoal.session import Session
 from shoal.settings import load_settings
 
 from .graph_fixtures import approval_flow, effect_rows
@@ -19,7 +20,12 @@ from .graph_fixtures import approval_flow, effect_rows
 async def test_approval_waits_then_runs_the_side_effect_once(database_url: str,
                                                               tmp_path: Path) -> None:
     settings = load_settings(database_url=database_url, cache_dir=tmp_path)
-    runner = GraphRunner(approval_flow(settings), settings)
+    async with Session(settings) as session, GraphRunner(approval_flow(session),
+                                                         session) as runner:
+        await _approve_then_reject(runner, database_url)
+
+
+async def _approve_then_reject(runner: GraphRunner[FlowDeps], database_url: str) -> None:
     first = await runner.start("refund order 17", thread_id="r1")
     assert first.status == "interrupted" and first.waiting_for["value"] == '{"amount": 54.6}'
     assert effect_rows(database_url, "refunds") == ([], [])
@@ -40,13 +46,12 @@ async def test_subgraph_as_a_node_shares_state_and_context(tmp_path: Path) -> No
 
     def echo(name: str) -> Agent[Any]:
         model = FunctionChatModel(lambda r: f"{name}({r.messages[-1].content})")
-        return Agent[Any](AgentSpec(name=name, model="fake:x", cache=False), session=Session(settings,
-                          models={"fake:x": model}))
+        return Agent(AgentSpec(name=name, model="fake:x", cache=False),
+                     session=Session(settings, models={"fake:x": model}))
 
-    inner = pipeline("b", "c")
-    outer = pipeline("a", ("inner", inner))
-    state = await outer.ainvoke({"input": "x"}, context=ShoalContext(
-        agents={"a": echo("a"), "b": echo("b"), "c": echo("c")}))
+    inner = pipeline(echo("b"), echo("c")).compile()
+    outer = pipeline(echo("a"), ("inner", inner)).compile()
+    state = await outer.ainvoke({"input": "x"}, context=FlowDeps())
     assert state["value"] == "c(b(a(x)))"
 
 
@@ -56,11 +61,12 @@ async def test_no_secret_reaches_checkpoints_or_state(tmp_path: Path) -> None:
     settings = load_settings(database_url=f"sqlite:///{db_path}", cache_dir=tmp_path,
                              openai_api_key=secret)
     model = FunctionChatModel(lambda r: "done")
-    agent = Agent[Any](AgentSpec(name="a", model="fake:x", cache=False), session=Session(settings,
-                       models={"fake:x": model}))
-    definition = GraphDefinition("secretless", lambda cp: pipeline("a", checkpointer=cp),
-                                 agents={"a": agent})
-    outcome = await GraphRunner(definition, settings).start("hello")
+    async with Session(settings, models={"fake:x": model}) as session:
+        agent: Agent[str] = Agent(AgentSpec(name="a", model="fake:x", cache=False),
+                                  session=session)
+        definition = GraphDefinition("secretless", pipeline(agent), FlowDeps())
+        async with GraphRunner(definition, session) as runner:
+            outcome = await runner.start("hello")
     assert outcome.status == "finished"
     stored = _database_bytes(tmp_path)
     assert b"hello" in stored  # the checkpoints hold the run's state...

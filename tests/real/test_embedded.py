@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import gc
+import os
+import threading
 from pathlib import Path
 
 import pytest
 from pydantic import BaseModel
 
+from shoal.agents import Agent, AgentSpec
 from shoal.errors import ContextLengthError, ModelUnavailable
 from shoal.models import ChatOptions, ChatRequest, Message, open_model
 from shoal.models.llamacpp import EmbeddedChatModel, load_gguf
+from shoal.session import Session
 from shoal.settings import load_settings
 
 DETERMINISTIC = ChatOptions(temperature=0, seed=1, max_tokens=96)
@@ -37,14 +43,59 @@ async def test_json_schema_answer_validates(qwen_gguf: Path) -> None:
     assert usage.wall_seconds >= usage.prefill_seconds + usage.decode_seconds
 
 
-async def test_one_loaded_model_is_shared(qwen_gguf: Path) -> None:
-    settings = load_settings()
-    first, second = open_model("pack:qwen2.5-coder-0.5b", settings), open_model(
-        f"gguf:{qwen_gguf}", settings)
-    assert isinstance(first, EmbeddedChatModel) and isinstance(second, EmbeddedChatModel)
-    (a, _), (b, _) = await first.loaded(), await second.loaded()
-    assert a.server is b.server
-    assert a.base_url.startswith("http://127.0.0.1:")
+def _rss_mb() -> float:
+    """Resident memory of this process, from the kernel."""
+    line = next(x for x in Path("/proc/self/status").read_text().splitlines()
+                if x.startswith("VmRSS:"))
+    return int(line.split()[1]) / 1024
+
+
+def _threads() -> int:
+    """Native threads of this process (llama.cpp's): every thread the kernel lists, less the
+    Python ones (asyncio's worker pool keeps its idle workers)."""
+    return len(os.listdir("/proc/self/task")) - threading.active_count()
+
+
+async def test_session_shares_one_server_and_frees_it_on_close(qwen_gguf: Path) -> None:
+    gc.collect()
+    rss, threads = _rss_mb(), _threads()
+    request = ChatRequest(messages=(Message.user("Say OK."),),
+                          options=ChatOptions(temperature=0, max_tokens=4))
+    async with Session(load_settings()) as session:
+        model = session.model("pack:qwen2.5-coder-0.5b")
+        assert session.model("pack:qwen2.5-coder-0.5b") is model  # one object, one server
+        assert isinstance(model, EmbeddedChatModel)
+        spec: AgentSpec[str] = AgentSpec(name="ok", model="pack:qwen2.5-coder-0.5b",
+                                         options=ChatOptions(temperature=0, max_tokens=4))
+        result = await Agent(spec, session=session).run("Say OK.")
+        assert result.usage.load_seconds > 0 and result.output
+        loaded_rss, loaded_threads = _rss_mb(), _threads()
+        assert model.server is not None
+        assert model.server.base_url.startswith("http://127.0.0.1:")
+    assert model.server is None
+    gc.collect()
+    assert loaded_rss - rss > 250  # the 0.5B's weights (~400 MB) were resident...
+    assert _rss_mb() < rss + 0.25 * (loaded_rss - rss)  # ...and are given back on close
+    assert loaded_threads > threads and _threads() <= threads  # no llama.cpp thread left
+    async with Session(load_settings()) as again:  # a second session loads it again
+        response = await again.model("pack:qwen2.5-coder-0.5b").chat(request)
+        assert response.usage.load_seconds > 0
+
+
+async def test_a_bigger_context_replaces_the_server(qwen_gguf: Path) -> None:
+    model = open_model("pack:qwen2.5-coder-0.5b", load_settings(n_ctx=1024))
+    assert isinstance(model, EmbeddedChatModel)
+    short = ChatRequest(messages=(Message.user("Say OK."),),
+                        options=ChatOptions(temperature=0, max_tokens=4))
+    first = await model.chat(short)
+    small = model.server
+    assert small is not None and small.n_ctx == 1024 and first.usage.load_seconds > 0
+    wide = short.model_copy(update={"options": short.options.model_copy(
+        update={"num_ctx": 4096})})
+    await asyncio.gather(model.chat(short), model.chat(wide))  # the small one is busy first
+    assert model.server is not None and model.server.n_ctx == 4096
+    assert (await model.chat(short)).usage.load_seconds == 0  # 4096 serves 1024 requests
+    await model.aclose()
 
 
 async def test_stream_text_equals_final_response(qwen_gguf: Path) -> None:

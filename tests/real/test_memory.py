@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import threading
+import asyncio
 from pathlib import Path
 
 from sqlmodel import select
 
-from shoal.agents import Agent, AgentSpec, Attempt, CallCache
-from shoal.memory import Conversation, Database, FactStore, Ledger
+from shoal.agents import Agent, AgentSpec
+from shoal.memory import Conversation, Database, FactStore, RunLedger
 from shoal.memory.migrations import MIGRATIONS
 from shoal.memory.tables import CallRow, MigrationRow
-from shoal.models import FakeChatModel, Message, Usage
+from shoal.models import Attempt, FakeChatModel, Message, Usage
+from shoal.session import Session
 from shoal.settings import load_settings
 
 
@@ -27,15 +28,16 @@ def test_migrations_apply_once_and_are_recorded(database_url: str) -> None:
     assert migrate(again.engine) == []  # nothing left to apply
 
 
-def test_ledger_records_runs_and_calls_idempotently(database_url: str) -> None:
-    ledger = Ledger(Database(database_url))
-    run_id = ledger.start_run("g", "thread-1", {"x": 1})
-    attempts = [Attempt("pack:small", "bad json", Usage(prompt_tokens=10, completion_tokens=5)),
-                Attempt("pack:big", None, Usage(prompt_tokens=12, completion_tokens=7,
-                                                cache_hits=1))]
-    assert ledger.record_attempts(run_id=run_id, node="n", agent="a",
-                                  chain=("pack:small", "pack:big"), attempts=attempts) == 2
-    ledger.finish_run(run_id, "finished")
+async def test_ledger_records_runs_and_calls_idempotently(database_url: str) -> None:
+    ledger = RunLedger(Database(database_url))
+    run_id = await ledger.start_run("g", "thread-1", {"x": 1})
+    attempts = [Attempt(model="pack:small", error="bad json",
+                        usage=Usage(prompt_tokens=10, completion_tokens=5)),
+                Attempt(model="pack:big", error=None,
+                        usage=Usage(prompt_tokens=12, completion_tokens=7, cache_hits=1))]
+    assert await ledger.record_attempts(run_id=run_id, node="n", agent="a",
+                                        chain=("pack:small", "pack:big"), attempts=attempts) == 2
+    await ledger.finish_run(run_id, "finished")
     calls = ledger.calls(run_id)
     assert [(c.model, c.escalation, c.cache_hit) for c in calls] == [
         ("pack:small", 0, False), ("pack:big", 1, True)]
@@ -44,25 +46,19 @@ def test_ledger_records_runs_and_calls_idempotently(database_url: str) -> None:
     assert ledger.latest_run("thread-1") == run
 
 
-def test_concurrent_writers_do_not_fail(database_url: str) -> None:
+async def test_concurrent_writers_do_not_fail(database_url: str) -> None:
+    """6 writers at once: the async writes run in worker threads, so they really overlap."""
     db = Database(database_url)
-    ledger = Ledger(db)
-    errors: list[BaseException] = []
+    ledger = RunLedger(db)
 
-    def write(worker: int) -> None:
-        try:
-            for i in range(25):
-                ledger.record_attempts(run_id=None, node=f"w{worker}", agent="a", chain=("m",),
-                                       attempts=[Attempt("m", None, Usage(prompt_tokens=i))])
-        except BaseException as exc:  # collected: the assertion below reports it
-            errors.append(exc)
+    async def write(worker: int) -> None:
+        for i in range(25):
+            await ledger.record_attempts(
+                run_id=None, node=f"w{worker}", agent="a", chain=("m",),
+                attempts=[Attempt(model="m", error=None, usage=Usage(prompt_tokens=i))])
 
-    threads = [threading.Thread(target=write, args=(w,)) for w in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    outcomes = await asyncio.gather(*(write(w) for w in range(6)), return_exceptions=True)
+    assert [o for o in outcomes if o is not None] == []
     with db.session() as session:
         assert len(list(session.exec(select(CallRow)))) == 150
 
@@ -88,10 +84,15 @@ def test_conversation_keeps_order(database_url: str) -> None:
 
 
 async def test_call_cache_in_the_shared_store(database_url: str, tmp_path: Path) -> None:
-    cache = CallCache(Database(database_url))
-    spec = AgentSpec(name="echo", model="fake:x", output=None)
+    spec: AgentSpec[str] = AgentSpec(name="echo", model="fake:x", output=None)
     model = FakeChatModel(["once"])
-    settings = load_settings(cache_dir=tmp_path)
-    first = await Agent[str](spec, session=Session(settings, cache=True, models={"fake:x": model})).run("q")
-    second = await Agent[str](spec, session=Session(settings, cache=True, models={"fake:x": model})).run("q")
-    assert first.output == second.output == "once" and second.usage.cache_hits == 1
+    settings = load_settings(cache_dir=tmp_path, database_url=database_url)
+
+    async def run_in_new_session() -> str:
+        async with Session(settings, cache=True, models={"fake:x": model}) as session:
+            result = await Agent(spec, session=session).run("q")
+            return f"{result.output}/{result.usage.cache_hits}"
+
+    first, second = await run_in_new_session(), await run_in_new_session()
+    assert (first, second) == ("once/0", "once/1")  # the second session hit the shared store
+

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -20,21 +21,26 @@ async def test_openai_backend_on_real_llama_server(qwen_gguf: Path) -> None:
     settings = load_settings()
     embedded = open_model(f"gguf:{qwen_gguf}", settings)
     assert isinstance(embedded, EmbeddedChatModel)
-    loaded, _ = await embedded.loaded()
-    remote = open_model(f"openai:{loaded.base_url}/v1#{qwen_gguf}", settings)
-    try:
-        request = ChatRequest(
-            messages=(Message.user("Paris is the capital of which country? Answer as JSON."),),
-            output_schema=Answer.model_json_schema(),
-            options=ChatOptions(temperature=0, seed=1, max_tokens=48),
-        )
-        answer = Answer.model_validate_json((await remote.chat(request)).text)
-        assert "france" in answer.country.lower()
-        chunks = [c async for c in remote.stream(request)]
-        final = chunks[-1].response
-        assert final is not None and final.usage.completion_tokens > 0
-        assert "".join(c.text for c in chunks[:-1]) == final.text
-        info = await remote.describe()
-        assert info.trained_context_length == 32768
-    finally:
-        await remote.aclose()
+    async with embedded.loaded() as (loaded, _):  # the server stays up for this block
+        remote = open_model(f"openai:{loaded.base_url}/v1#{qwen_gguf}", settings)
+        try:
+            await _exercise(remote)
+        finally:
+            await remote.aclose()
+    await embedded.aclose()
+
+
+async def _exercise(remote: Any) -> None:
+    request = ChatRequest(
+        messages=(Message.user("Paris is the capital of which country? Answer as JSON."),),
+        output_schema=Answer.model_json_schema(),
+        options=ChatOptions(temperature=0, seed=1, max_tokens=48),
+    )
+    answer = Answer.model_validate_json((await remote.chat(request)).text)
+    assert "france" in answer.country.lower()
+    chunks = [c async for c in remote.stream(request)]
+    final = chunks[-1].response
+    assert final is not None and final.usage.completion_tokens > 0
+    assert "".join(c.text for c in chunks[:-1]) == final.text
+    info = await remote.describe()
+    assert info.trained_context_length == 32768

@@ -4,6 +4,7 @@ quiet (no cache, no saved probes)."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -65,7 +66,7 @@ def _report(uri: str, native: bool) -> ProbeReport:
     return ProbeReport(model=uri, backend="fake", json_schema_rate=1.0, native_tool_calls=native,
                        context_length=None, trained_context_length=None,
                        prefill_tokens_per_second=None, decode_tokens_per_second=None,
-                       probed_at="2026-12-01T00:00:00Z")
+                       probed_at=datetime(2026, 12, 1, tzinfo=UTC))
 
 
 async def test_tool_mode_comes_from_the_sessions_probes_and_is_recorded(
