@@ -23,7 +23,9 @@ from pydantic import BaseModel, Field
 from bench.documents import Document, make_documents
 from shoal.agents import Agent, AgentSpec, Grounded
 from shoal.errors import AgentError
+from shoal.models import ChatOptions
 from shoal.models.packs import ensure_pack
+from shoal.session import Session
 from shoal.settings import load_settings
 
 FIELDS = ("vendor", "number", "date", "currency", "subtotal", "tax", "total")
@@ -51,10 +53,9 @@ class GroundedFields(BaseModel):
     total: Grounded[Decimal] = Field(description="the amount due / paid")
 
 
-def spec(model: str, output: type[BaseModel]) -> AgentSpec:
+def spec(model: str, output: type[BaseModel]) -> AgentSpec[Any]:
     return AgentSpec(name="bench_extractor", model=f"pack:{model}", prompt="extractor.md",
-                     output=output, retries=0, cache=False,
-                     options={"temperature": 0, "max_tokens": 200})
+                     output=output, retries=0, options=ChatOptions(temperature=0, max_tokens=200))
 
 
 def correct_fields(output: BaseModel | None, doc: Document) -> int:
@@ -73,8 +74,9 @@ def correct_fields(output: BaseModel | None, doc: Document) -> int:
     return hits
 
 
-async def measure(model: str, output: type[BaseModel], docs: list[Document]) -> dict[str, float]:
-    agent = Agent[Any](spec(model, output))
+async def measure(model: str, output: type[BaseModel], docs: list[Document],
+                  session: Session) -> dict[str, float]:
+    agent = Agent(spec(model, output), session=session)
     correct = valid = tokens = 0
     seconds = 0.0
     for doc in docs:
@@ -85,7 +87,7 @@ async def measure(model: str, output: type[BaseModel], docs: list[Document]) -> 
             valid += 1
             tokens += result.usage.total_tokens
         except AgentError as exc:
-            tokens += sum(a.usage.total_tokens for a in exc.attempts)  # type: ignore[attr-defined]  # Attempt
+            tokens += sum(a.usage.total_tokens for a in exc.attempts)
         seconds += time.perf_counter() - started
     n = len(docs)
     return {"accuracy": correct / (n * len(FIELDS)), "valid": valid / n, "seconds": seconds / n,
@@ -103,11 +105,12 @@ async def main() -> None:
     for model in models:
         ensure_pack(model, settings.cache_dir, install=True)
     rows = []
-    for model in models:
-        await Agent[Any](spec(model, PlainFields)).model(f"pack:{model}").describe()  # load
-        for mode, output in (("plain schema", PlainFields), ("grounded", GroundedFields)):
-            rows.append((model, mode, await measure(model, output, docs)))
-            print(f"  done: {model} {mode}", file=sys.stderr)
+    async with Session(settings) as session:  # no call cache: every call reaches the model
+        for model in models:
+            await session.model(f"pack:{model}").describe()  # load before timing
+            for mode, output in (("plain schema", PlainFields), ("grounded", GroundedFields)):
+                rows.append((model, mode, await measure(model, output, docs, session)))
+                print(f"  done: {model} {mode}", file=sys.stderr)
     print(f"{len(docs)} documents ({sum(d.kind == 'invoice' for d in docs)} invoices), "
           f"{len(FIELDS)} fields each, 1 attempt, temperature 0")
     print(f"{'model':<22}{'mode':<15}{'field acc':>10}{'valid':>8}{'s/doc':>8}{'tokens':>8}")

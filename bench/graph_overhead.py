@@ -24,9 +24,10 @@ from langgraph.graph import END, START, StateGraph
 from pydantic import BaseModel
 
 from shoal.agents import Agent, AgentSpec, Attempt
-from shoal.graphs import FlowState, ShoalContext, pipeline
-from shoal.memory import Database, Ledger
+from shoal.graphs import FlowDeps, FlowState, Recorder, pipeline
+from shoal.memory import Database, RunLedger
 from shoal.models import ChatOptions, ChatRequest, FunctionChatModel, Message, Usage, open_model
+from shoal.session import Session
 from shoal.settings import load_settings
 
 ANSWER = '{"label": "shipping", "confidence": 0.9}'
@@ -66,11 +67,14 @@ async def timed(call: Callable[[], Awaitable[Any]], runs: int) -> float:
 
 
 async def real_call_seconds() -> float:
-    model = open_model("pack:qwen2.5-coder-0.5b", load_settings())
+    model = open_model("pack:qwen2.5-coder-0.5b", load_settings())  # closed below
     request = ChatRequest(messages=(Message.user(TEXT),), options=ChatOptions(max_tokens=16,
                                                                               temperature=0))
     await model.chat(request)  # load
-    return statistics.median([(await model.chat(request)).usage.wall_seconds for _ in range(3)])
+    seconds = statistics.median([(await model.chat(request)).usage.wall_seconds
+                                 for _ in range(3)])
+    await model.aclose()
+    return seconds
 
 
 async def main() -> None:
@@ -80,24 +84,24 @@ async def main() -> None:
     args = parser.parse_args()
     settings = load_settings()
     model = FunctionChatModel(lambda request: ANSWER, name="fake:bench")
-    spec = AgentSpec(name="classify", model="fake:bench", instructions="Classify.", output=Label,
-                     cache=False)
-    agent = Agent[Label](spec, session=Session(settings, models={"fake:bench": model}))
+    spec = AgentSpec(name="classify", model="fake:bench", instructions="Classify.", output=Label)
+    agent = Agent(spec, session=Session(settings, models={"fake:bench": model}))
     raw = raw_graph(model)
-    shoal = pipeline("classify")
+    shoal = pipeline(agent).compile()
     with tempfile.TemporaryDirectory() as tmp:
         db = Database(f"sqlite:///{Path(tmp) / 'bench.db'}")
-        ledger = Ledger(db)
-        plain = ShoalContext(agents={"classify": agent})
-        recorded = ShoalContext(agents={"classify": agent}, ledger=ledger, run_id="bench")
+        ledger = RunLedger(db)
+        plain = FlowDeps()
+        recorded = FlowDeps(recorder=Recorder(ledger, "bench"))
         raw_s = await timed(lambda: raw.ainvoke({"input": TEXT}), args.runs)
         shoal_s = await timed(lambda: shoal.ainvoke({"input": TEXT}, context=plain), args.runs)
         ledger_s = await timed(lambda: shoal.ainvoke({"input": TEXT}, context=recorded),
                                args.runs)
-        attempt = [Attempt("fake:bench", None, Usage(prompt_tokens=40, completion_tokens=9))]
+        attempt = [Attempt(model="fake:bench", error=None,
+                           usage=Usage(prompt_tokens=40, completion_tokens=9))]
 
         async def write() -> None:
-            ledger.record_attempts(run_id="bench", node="n", agent="a", chain=("fake:bench",),
+            await ledger.record_attempts(run_id="bench", node="n", agent="a", chain=("fake:bench",),
                                    attempts=attempt)
 
         write_s = await timed(write, args.runs)

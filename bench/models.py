@@ -111,7 +111,8 @@ async def main() -> None:
     path = ensure_pack(PACK, settings.cache_dir)
     model = open_model(f"pack:{PACK}", settings)
     assert isinstance(model, EmbeddedChatModel)
-    await model.loaded()
+    async with model.loaded():  # load before timing
+        pass
     raw = _raw_server(path, settings.n_ctx, settings.n_threads)
     raw_call(raw, -1, 4)  # warm both the same way
     await shoal_call(model, -1, 4)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from shoal.graphs.ocr_to_sql import ocr_to_sql_definition, ocr_to_sql_specs, run_documents
-from shoal.memory import Database, Ledger
+from shoal.session import Session
 from shoal.settings import load_settings
 
 DOCS = Path(__file__).resolve().parents[1] / "examples" / "documents"
@@ -41,18 +41,16 @@ async def main() -> None:
     expected = {e["file"]: e for e in map(json.loads,
                                           (DOCS / "expected.jsonl").read_text().splitlines())}
     files = [DOCS / name for name in expected]
-    settings = load_settings()
-    specs = {name: spec.model_copy(update={"cache": False})  # measure calls, not the cache
-             for name, spec in ocr_to_sql_specs(
-                 escalate_to=("pack:qwen2.5-coder-1.5b",) if args.escalate else ()).items()}
+    specs = ocr_to_sql_specs(escalate_to=("pack:qwen2.5-coder-1.5b",) if args.escalate else ())
     with tempfile.TemporaryDirectory() as tmp:
-        ledger = Ledger(Database(f"sqlite:///{Path(tmp) / 'ledger.db'}"))
-        definition = ocr_to_sql_definition(settings, db_url=f"sqlite:///{Path(tmp) / 'd.db'}",
-                                           specs=specs)
-        started = time.perf_counter()
-        states = await run_documents(files, definition, ledger)
-        seconds = time.perf_counter() - started
-        calls = ledger.calls()
+        settings = load_settings(database_url=f"sqlite:///{Path(tmp) / 'ledger.db'}")
+        async with Session(settings) as session:  # no call cache: measure the model calls
+            definition = ocr_to_sql_definition(session, db_url=f"sqlite:///{Path(tmp) / 'd.db'}",
+                                               specs=specs)
+            started = time.perf_counter()
+            states = await run_documents(files, definition, session.ledger)
+            seconds = time.perf_counter() - started
+            calls = session.ledger.calls()
     hits = sum(field_hits(s.get("record") or {}, expected[Path(s["path"]).name])
                for s in states)
     statuses = [s.get("status") for s in states]

@@ -30,10 +30,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from shoal.agents import AgentSpec
 from shoal.agents.library.sql_writer import clean_sql
-from shoal.graphs.text_to_sql import ask, text_to_sql_definition, text_to_sql_specs
-from shoal.models import ChatOptions, ChatRequest, Message, open_model
+from shoal.graphs.text_to_sql import ask, text_to_sql_definition
+from shoal.models import ChatOptions, ChatRequest, Message
+from shoal.session import Session
 from shoal.settings import load_settings
 
 
@@ -110,13 +110,8 @@ def same(gold_sql: str, gold: list[Any], predicted: list[Any] | None) -> bool:
     return Counter(norm) == Counter(pred)
 
 
-def uncached(specs: dict[str, AgentSpec]) -> dict[str, AgentSpec]:
-    """Measure model calls, not the exact cache of an earlier run."""
-    return {name: spec.model_copy(update={"cache": False}) for name, spec in specs.items()}
-
-
-async def raw_sql(question: dict[str, Any]) -> str:
-    model = open_model("pack:qwen2.5-coder-0.5b", load_settings())
+async def raw_sql(question: dict[str, Any], session: Session) -> str:
+    model = session.model("pack:qwen2.5-coder-0.5b")
     prompt = f"{question['ddl']}\n\n-- SQLite query answering: {question['question']}"
     reply = await model.chat(ChatRequest(messages=(Message.user(prompt),),
                                          options=ChatOptions(temperature=0, max_tokens=256)))
@@ -130,9 +125,23 @@ async def main() -> None:
     args = parser.parse_args()
     questions = [json.loads(line) for line in
                  (SPIDER / "dev.jsonl").read_text().splitlines()][: args.limit]
-    settings = load_settings()
     modes = args.modes.split(",")
     scores = {m: Score() for m in modes}
+    # no call cache: the bench measures model calls, not an earlier run's answers
+    async with Session(load_settings()) as session:
+        await _run(questions, modes, scores, session)
+    n = len(questions)
+    print(f"\n{n} Spider dev questions on {len({q['schema_id'] for q in questions})} schemas "
+          "filled with seeded random rows")
+    print(f"{'mode':<10}{'exec acc':>10}{'valid SQL':>11}{'s/question':>12}")
+    for mode in modes:
+        s = scores[mode]
+        print(f"{mode:<10}{s.correct / n:>10.1%}{s.valid / n:>11.1%}"
+              f"{statistics.mean(s.seconds):>12.2f}")
+
+
+async def _run(questions: list[dict[str, Any]], modes: list[str], scores: dict[str, Score],
+               session: Session) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         dbs = {}
         for index, schema_id in enumerate(sorted({q["schema_id"] for q in questions})):
@@ -142,8 +151,8 @@ async def main() -> None:
                  seed=index)
         definitions = {
             (mode, schema_id): text_to_sql_definition(
-                settings, db_url=f"sqlite:///{db}", specs=uncached(text_to_sql_specs(
-                    big=None if mode == "shoal" else "pack:qwen2.5-coder-1.5b")))
+                session, db_url=f"sqlite:///{db}",
+                big=None if mode == "shoal" else "pack:qwen2.5-coder-1.5b")
             for mode in modes if mode != "raw" for schema_id, db in dbs.items()}
         for number, q in enumerate(questions, 1):
             db = dbs[q["schema_id"]]
@@ -151,7 +160,7 @@ async def main() -> None:
             for mode in modes:
                 started = time.perf_counter()
                 if mode == "raw":
-                    sql = await raw_sql(q)
+                    sql = await raw_sql(q, session)
                 else:
                     state = await ask(definitions[(mode, q["schema_id"])], q["question"])
                     sql = state.get("sql") or ""
@@ -162,13 +171,6 @@ async def main() -> None:
                 score.correct += ran and same(q["gold_sql"], gold, rows)
                 score.seconds.append(seconds)
             print(f"  {number}/{len(questions)}", flush=True, end="\r")
-    n = len(questions)
-    print(f"\n{n} Spider dev questions on {len(dbs)} schemas filled with seeded random rows")
-    print(f"{'mode':<10}{'exec acc':>10}{'valid SQL':>11}{'s/question':>12}")
-    for mode in modes:
-        s = scores[mode]
-        print(f"{mode:<10}{s.correct / n:>10.1%}{s.valid / n:>11.1%}"
-              f"{statistics.mean(s.seconds):>12.2f}")
 
 
 if __name__ == "__main__":
