@@ -21,10 +21,10 @@ class Receipt(BaseModel):
 TEXT = "Blue Bottle Cafe\n2026-11-03 08:14\n2x Latte 9.00\nTax 0.72\nTOTAL EUR 9.72"
 
 spec = AgentSpec(name="receipt", model="pack:qwen2.5-coder-0.5b",
-                 escalate_to=["pack:qwen2.5-coder-1.5b"], prompt="extractor.md", output=Receipt)
+                 escalate_to=("pack:qwen2.5-coder-1.5b",), prompt="extractor.md", output=Receipt)
 
 if __name__ == "__main__":
-    result = Agent[Receipt](spec).run_sync(TEXT)
+    result = Agent(spec).run_sync(TEXT)  # an AgentResult[Receipt]; no call cache
     print(result.output.model_dump_json(indent=2))
     u = result.usage
     print(f"{result.model}: {len(result.attempts)} call(s), {u.prompt_tokens}+"

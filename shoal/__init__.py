@@ -15,6 +15,7 @@ from shoal.errors import (
     ShoalError,
 )
 from shoal.models import (
+    Attempt,
     ChatModel,
     ChatOptions,
     ChatRequest,
@@ -28,12 +29,14 @@ from shoal.models import (
     Usage,
     open_model,
 )
+from shoal.session import Session
 from shoal.settings import Settings, load_settings
 
 __version__ = "0.1.0"
 
 __all__ = [
     "AgentError",
+    "Attempt",
     "BudgetExceeded",
     "ChatModel",
     "ChatOptions",
@@ -50,6 +53,7 @@ __all__ = [
     "ModelUnavailable",
     "OutputValidationError",
     "PackError",
+    "Session",
     "Settings",
     "ShoalError",
     "StreamingChatModel",

@@ -11,6 +11,7 @@ from typing import Any, get_type_hints
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from shoal.models import Tool
+from shoal.problems import validation_problems
 
 __all__ = ["FunctionTool", "ToolArgumentsError", "tool"]
 
@@ -72,8 +73,7 @@ class FunctionTool:
         try:
             parsed = self.arguments_model.model_validate(arguments)
         except ValidationError as exc:
-            problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'arguments'}: {e['msg']}"
-                                 for e in exc.errors())
+            problems = "; ".join(validation_problems(exc, root="arguments"))
             raise ToolArgumentsError(f"bad arguments for {self.name}: {problems}") from exc
         result = self.function(**{k: getattr(parsed, k) for k in type(parsed).model_fields})
         return await result if inspect.isawaitable(result) else result
