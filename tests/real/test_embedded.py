@@ -57,10 +57,12 @@ def _threads() -> int:
 
 
 async def test_session_shares_one_server_and_frees_it_on_close(qwen_gguf: Path) -> None:
-    gc.collect()
-    rss, threads = _rss_mb(), _threads()
     request = ChatRequest(messages=(Message.user("Say OK."),),
                           options=ChatOptions(temperature=0, max_tokens=4))
+    async with Session(load_settings()) as warm:  # llama.cpp's one-time process setup
+        await warm.model("pack:qwen2.5-coder-0.5b").chat(request)
+    gc.collect()
+    rss, threads = _rss_mb(), _threads()
     async with Session(load_settings()) as session:
         model = session.model("pack:qwen2.5-coder-0.5b")
         assert session.model("pack:qwen2.5-coder-0.5b") is model  # one object, one server
