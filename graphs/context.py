@@ -20,6 +20,7 @@ from pydantic import BaseModel
 from shoal.agents import Agent, AgentResult
 from shoal.errors import AgentError
 from shoal.memory import RunLedger
+from shoal.models import Attempt
 
 __all__ = ["FlowDeps", "GraphDeps", "Recorder", "jsonable"]
 
@@ -48,7 +49,8 @@ class Recorder:
         await self._record(step, agent, result.attempts)
         return result
 
-    async def _record(self, step: str, agent: Agent[Any], attempts: Any) -> None:
+    async def _record(self, step: str, agent: Agent[Any], attempts: tuple[Attempt, ...]
+                      ) -> None:
         if self.ledger is not None:
             await self.ledger.record_attempts(run_id=self.run_id, node=step,
                                               agent=agent.spec.name, chain=agent.chain(),

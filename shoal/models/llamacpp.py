@@ -171,15 +171,15 @@ class EmbeddedChatModel:
         """The loaded server, or None before the first call and after `aclose`."""
         return self._server
 
-    def _acquire(self, n_ctx: int) -> tuple[LoadedModel, float]:
+    def _acquire(self, n_ctx: int) -> LoadedModel:
         """The server (loaded or replaced if it is missing or too small) with one more call
-        in flight; also the seconds spent loading now. Blocking: runs in a worker thread."""
+        in flight. Blocking: runs in a worker thread."""
         with self._state:
             while True:
                 current = self._server
                 if current is not None and current.n_ctx >= n_ctx:
                     self._in_flight += 1
-                    return current, 0.0
+                    return current
                 if self._in_flight == 0:
                     break
                 self._state.wait()  # a smaller server is busy: replace it once it is idle
@@ -189,7 +189,7 @@ class EmbeddedChatModel:
             self._server = loaded
             self._in_flight += 1
             self._unreported_load += loaded.load_seconds
-            return loaded, loaded.load_seconds
+            return loaded
 
     def _take_load_seconds(self) -> float:
         """Load seconds not reported in any response yet (the next generation reports them)."""
@@ -203,14 +203,14 @@ class EmbeddedChatModel:
             self._state.notify_all()
 
     @asynccontextmanager
-    async def loaded(self, num_ctx: int | None = None) -> AsyncIterator[tuple[LoadedModel, float]]:
-        """The server for one call, loading it off the event loop; also the seconds spent
-        loading now. It is not replaced or freed while the block runs. (Responses report load
-        seconds through `_take_load_seconds`, so a load done while counting tokens shows up in
-        the call that follows.)"""
-        loaded, load_seconds = await asyncio.to_thread(self._acquire, num_ctx or self.n_ctx)
+    async def loaded(self, num_ctx: int | None = None) -> AsyncIterator[LoadedModel]:
+        """The server for one call, loading it off the event loop. It is not replaced or
+        freed while the block runs. (Responses report load seconds through
+        `_take_load_seconds`, so a load done while counting tokens shows up in the call that
+        follows.)"""
+        loaded = await asyncio.to_thread(self._acquire, num_ctx or self.n_ctx)
         try:
-            yield loaded, load_seconds
+            yield loaded
         finally:
             self._release()
 
@@ -231,7 +231,7 @@ class EmbeddedChatModel:
 
     async def chat(self, request: ChatRequest) -> ChatResponse:
         payload = self._payload(request, stream=False)
-        async with self.loaded(request.options.num_ctx) as (loaded, _):
+        async with self.loaded(request.options.num_ctx) as loaded:
             load_seconds = self._take_load_seconds()
             started = time.perf_counter()
             body = await asyncio.to_thread(loaded.server.handle_chat_completions, payload)
@@ -241,7 +241,7 @@ class EmbeddedChatModel:
         return _with_load(response, load_seconds)
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[StreamChunk]:
-        async with self.loaded(request.options.num_ctx) as (loaded, _):
+        async with self.loaded(request.options.num_ctx) as loaded:
             async for chunk in self._stream(loaded, self._take_load_seconds(), request):
                 yield chunk
 
@@ -278,7 +278,7 @@ class EmbeddedChatModel:
         """Prompt tokens of `request` after the GGUF's chat template, by llama.cpp itself."""
         payload = self._payload(request, stream=False)
         template = {k: payload[k] for k in ("messages", "tools") if k in payload}
-        async with self.loaded(request.options.num_ctx) as (loaded, _), httpx.AsyncClient(
+        async with self.loaded(request.options.num_ctx) as loaded, httpx.AsyncClient(
                 base_url=loaded.base_url, timeout=60) as client:
             prompt = (await client.post("/apply-template", json=template)).json()["prompt"]
             tokens = (await client.post("/tokenize", json={
@@ -286,7 +286,7 @@ class EmbeddedChatModel:
         return len(tokens["tokens"])
 
     async def describe(self) -> ModelInfo:
-        async with self.loaded() as (loaded, _), httpx.AsyncClient(
+        async with self.loaded() as loaded, httpx.AsyncClient(
                 base_url=loaded.base_url, timeout=10) as client:
             meta = (await client.get("/v1/models")).json()["data"][0].get("meta", {})
         return ModelInfo(

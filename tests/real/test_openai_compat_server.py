@@ -21,7 +21,7 @@ async def test_openai_backend_on_real_llama_server(qwen_gguf: Path) -> None:
     settings = load_settings()
     embedded = open_model(f"gguf:{qwen_gguf}", settings)
     assert isinstance(embedded, EmbeddedChatModel)
-    async with embedded.loaded() as (loaded, _):  # the server stays up for this block
+    async with embedded.loaded() as loaded:  # the server stays up for this block
         remote = open_model(f"openai:{loaded.base_url}/v1#{qwen_gguf}", settings)
         try:
             await _exercise(remote)
