@@ -52,6 +52,20 @@ class OpenAICompatChatModel:
                 model=self.name, fix="retry; raise SHOAL_REQUEST_TIMEOUT if the model is slow",
             ) from exc
 
+    async def _send(self, method: str, path: str, payload: object = None, *,
+                    stream: bool = False) -> httpx.Response:
+        """Send once more when the server dropped a pooled keep-alive connection unanswered.
+
+        llama.cpp's server may close an idle connection just as the client reuses it; the
+        request never reached the model, so sending it again on a fresh connection is safe.
+        """
+        request = self._client.build_request(method, path, json=payload)
+        async with self._errors():
+            try:
+                return await self._client.send(request, stream=stream)
+            except httpx.RemoteProtocolError:
+                return await self._client.send(request, stream=stream)
+
     async def _raise_for_status(self, response: httpx.Response) -> None:
         if response.status_code < 400:
             return
@@ -72,8 +86,7 @@ class OpenAICompatChatModel:
     async def chat(self, request: ChatRequest) -> ChatResponse:
         payload = openai_wire.request_payload(request, model=self.model, stream=False)
         started = time.perf_counter()
-        async with self._errors():
-            response = await self._client.post("/chat/completions", json=payload)
+        response = await self._send("POST", "/chat/completions", payload)
         await self._raise_for_status(response)
         try:
             body = response.json()
@@ -87,22 +100,23 @@ class OpenAICompatChatModel:
         payload = openai_wire.request_payload(request, model=self.model, stream=True)
         started = time.perf_counter()
         assembler = openai_wire.StreamAssembler(model=self.name)
-        async with self._errors(), self._client.stream(
-            "POST", "/chat/completions", json=payload
-        ) as response:
+        response = await self._send("POST", "/chat/completions", payload, stream=True)
+        try:
             await self._raise_for_status(response)
-            async for line in response.aiter_lines():
-                data = line.removeprefix("data:").strip()
-                if not line.startswith("data:") or not data or data == "[DONE]":
-                    continue
-                if text := assembler.feed(json.loads(data)):
-                    yield StreamChunk(text=text)
+            async with self._errors():
+                async for line in response.aiter_lines():
+                    data = line.removeprefix("data:").strip()
+                    if not line.startswith("data:") or not data or data == "[DONE]":
+                        continue
+                    if text := assembler.feed(json.loads(data)):
+                        yield StreamChunk(text=text)
+        finally:
+            await response.aclose()
         wall = time.perf_counter() - started
         yield StreamChunk(text="", response=assembler.response(wall_seconds=wall))
 
     async def describe(self) -> ModelInfo:
-        async with self._errors():
-            response = await self._client.get("/models")
+        response = await self._send("GET", "/models")
         await self._raise_for_status(response)
         entries = response.json().get("data") or []
         meta = next((e.get("meta") or {} for e in entries if e.get("id") == self.model), {})

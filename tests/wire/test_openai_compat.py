@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
 import pytest
 from pytest_httpserver import HTTPServer
 
-from shoal.errors import ContextLengthError, ModelUnavailable
+from shoal.errors import ContextLengthError, ModelResponseError, ModelUnavailable
 from shoal.models import ChatOptions, ChatRequest, Message
 from shoal.models.openai_compat import OpenAICompatChatModel
 
@@ -73,3 +74,32 @@ async def test_errors(httpserver: HTTPServer, closed_port: int) -> None:
     down = OpenAICompatChatModel(f"http://127.0.0.1:{closed_port}/v1", "qwen", timeout=5)
     with pytest.raises(ModelUnavailable, match="no server answers"):
         await down.chat(request)
+
+
+async def test_a_dropped_keep_alive_connection_is_retried_once() -> None:
+    """The first connection closes unanswered (as llama.cpp's server may do to a pooled one)."""
+    answered = json.dumps(completion("again")).encode()
+    connections = 0
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal connections
+        connections += 1
+        await reader.readuntil(b"\r\n\r\n")
+        if connections > 1:
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                         b"Content-Length: %d\r\n\r\n%s" % (len(answered), answered))
+            await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    model = OpenAICompatChatModel(f"http://127.0.0.1:{port}/v1", "qwen", timeout=10)
+    try:
+        response = await model.chat(ChatRequest(messages=(Message.user("hi"),)))
+        assert response.text == "again" and connections == 2
+        connections = -10  # every connection from here on drops: the second failure surfaces
+        with pytest.raises(ModelResponseError, match="stopped answering"):
+            await model.chat(ChatRequest(messages=(Message.user("hi"),)))
+    finally:
+        await model.aclose()
+        server.close()
