@@ -80,8 +80,9 @@ class Agent(Generic[T]):
         return response
 
     def chain(self) -> tuple[str, ...]:
-        """The models tried in order: the spec's model, then escalate_to, within the budget."""
-        chain = (self.spec.model, *self.spec.escalate_to)
+        """The models tried in order: the spec's model (else the settings' default_model),
+        then escalate_to, within the budget."""
+        chain = (self.spec.model or self.session.settings.default_model, *self.spec.escalate_to)
         limit = self.spec.budget.max_escalations
         return chain if limit is None else chain[: limit + 1]
 

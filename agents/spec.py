@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from shoal.errors import ConfigError
 from shoal.frozen import Frozen
-from shoal.imports import resolve_import
+from shoal.imports import config_roots, importable_from, resolve_import
 from shoal.models import ChatOptions
 from shoal.models.registry import SCHEMES
 from shoal.problems import validation_problems
@@ -54,7 +54,7 @@ class AgentSpec(BaseModel, Generic[OutputT]):
 
     name: str = Field(pattern=r"^[a-z][a-z0-9_-]*$")
     description: str = ""
-    model: str
+    model: str | None = None  # None: the settings' default_model
     escalate_to: tuple[str, ...] = ()
     instructions: str = ""
     prompt: str | None = None  # a prompt file: a path, or a name in shoal.agents' prompts/
@@ -73,8 +73,8 @@ class AgentSpec(BaseModel, Generic[OutputT]):
 
     @field_validator("model", "escalate_to", mode="after")
     @classmethod
-    def _model_uris(cls, value: str | tuple[str, ...]) -> str | tuple[str, ...]:
-        for uri in (value,) if isinstance(value, str) else value:
+    def _model_uris(cls, value: str | tuple[str, ...] | None) -> str | tuple[str, ...] | None:
+        for uri in (value,) if isinstance(value, str) else value or ():
             scheme, sep, rest = uri.partition(":")
             if not sep or scheme not in SCHEMES or not rest:
                 raise ValueError(f"{uri!r} is not a model URI ({', '.join(SCHEMES)})")
@@ -116,7 +116,8 @@ class AgentSpec(BaseModel, Generic[OutputT]):
 def load_agent_spec(path: Path) -> AgentSpec[Any]:
     """An AgentSpec from a YAML file; a relative `prompt` resolves against the file's folder
     when such a file exists there; `factory` names a Python function returning the spec, called
-    with the other keys. Raises ConfigError naming the file and the fields."""
+    with the other keys. Import paths resolve from the file's folder and its project folder too
+    (no PYTHONPATH needed). Raises ConfigError naming the file and the fields."""
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
@@ -129,9 +130,10 @@ def load_agent_spec(path: Path) -> AgentSpec[Any]:
     if isinstance(prompt, str) and (path.parent / prompt).is_file():
         data["prompt"] = str((path.parent / prompt).resolve())
     try:
-        if "factory" in data:
-            return _from_factory(path, data)
-        return AgentSpec.model_validate(data)
+        with importable_from(config_roots(path)):
+            if "factory" in data:
+                return _from_factory(path, data)
+            return AgentSpec.model_validate(data)
     except ValidationError as exc:
         problems = "; ".join(validation_problems(exc, root="spec"))
         raise ConfigError(f"invalid agent spec {path}: {problems}",

@@ -4,9 +4,25 @@
 if __name__ != "shoal.graphs":
     raise ImportError(f"import shoal.graphs, not {__name__} (no top-level 'graphs' package)")
 
-from shoal.graphs.compose import FlowBuilder, FlowGraph, approval, fan_out, pipeline, router
+from shoal.graphs.compose import (
+    FlowBuilder,
+    FlowGraph,
+    StepSpec,
+    approval,
+    fan_out,
+    pipeline,
+    router,
+    step,
+)
 from shoal.graphs.context import FlowDeps, GraphDeps, Recorder
-from shoal.graphs.runner import GraphDefinition, GraphRunner, RunOutcome, load_definition
+from shoal.graphs.reads import Reads
+from shoal.graphs.runner import (
+    GraphDefinition,
+    GraphRunner,
+    RunOutcome,
+    load_definition,
+    run_graph,
+)
 from shoal.graphs.spec import GraphSpec, build_graph, load_graph_spec
 from shoal.graphs.state import FlowState
 
@@ -19,8 +35,10 @@ __all__ = [
     "GraphDeps",
     "GraphRunner",
     "GraphSpec",
+    "Reads",
     "Recorder",
     "RunOutcome",
+    "StepSpec",
     "approval",
     "build_graph",
     "fan_out",
@@ -28,4 +46,6 @@ __all__ = [
     "load_graph_spec",
     "pipeline",
     "router",
+    "run_graph",
+    "step",
 ]

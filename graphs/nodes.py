@@ -11,6 +11,7 @@ from langgraph.runtime import Runtime
 
 from shoal.agents import Agent
 from shoal.graphs.context import FlowDeps, jsonable
+from shoal.graphs.reads import Reads, read
 from shoal.graphs.state import FlowState
 
 __all__ = ["NodeFn", "agent_node", "fan_out_node", "function_node"]
@@ -23,11 +24,11 @@ class NodeFn(Protocol):
                  ) -> Awaitable[dict[str, Any]]: ...
 
 
-def agent_node(step: str, agent: Agent[Any]) -> NodeFn:
-    """Runs `agent` on state["value"] (the run input for the first step)."""
+def agent_node(step: str, agent: Agent[Any], reads: Reads = None) -> NodeFn:
+    """Runs `agent` on what `reads` names (default: the previous step's output)."""
 
     async def node(state: FlowState, *, runtime: Runtime[FlowDeps]) -> dict[str, Any]:
-        value = state.get("value", state.get("input"))
+        value = read(state, reads)
         result = await runtime.context.recorder.run(step, agent, value)
         output = jsonable(result.output)
         return {"value": output, "outputs": {step: output}}
@@ -47,12 +48,12 @@ def fan_out_node(step: str, agent: Agent[Any]) -> NodeFn:
     return node
 
 
-def function_node(step: str, function: Callable[[Any], Any]) -> NodeFn:
-    """Calls `function` (sync or async) with state["value"]; its result becomes the value.
+def function_node(step: str, function: Callable[[Any], Any], reads: Reads = None) -> NodeFn:
+    """Calls `function` (sync or async) with what `reads` names; its result becomes the value.
     Functions that write must be idempotent: a resumed run may call them again."""
 
     async def node(state: FlowState, *, runtime: Runtime[FlowDeps]) -> dict[str, Any]:
-        result = function(state.get("value", state.get("input")))
+        result = function(read(state, reads))
         output = jsonable(await result if inspect.isawaitable(result) else result)
         return {"value": output, "outputs": {step: output}}
 

@@ -9,28 +9,33 @@ times. Batch pipelines without checkpoints use `invoke_recorded`.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Sequence
-from contextlib import AsyncExitStack, asynccontextmanager
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Generic, TypeVar
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.errors import GraphRecursionError
 from langgraph.graph import StateGraph
 from langgraph.types import Command
 
-from shoal.agents import Agent, load_agent_spec
-from shoal.errors import ConfigError
+from shoal.agents import Agent, AgentResult, load_agent_spec
+from shoal.catalog import config_files, find_config
+from shoal.errors import ConfigError, GraphError
+from shoal.graphs.compose import FlowBuilder
 from shoal.graphs.context import FlowDeps, GraphDeps, Recorder
 from shoal.graphs.spec import GraphSpec, build_graph, load_graph_spec
 from shoal.imports import resolve_import
-from shoal.memory import Database, RunLedger
+from shoal.memory import Database, DatabaseURL, RunLedger
 from shoal.session import Session
 
-__all__ = ["GraphDefinition", "GraphRunner", "RunOutcome", "invoke_recorded", "load_definition"]
+__all__ = ["GraphDefinition", "GraphRunner", "RunOutcome", "invoke_recorded", "load_definition",
+           "run_agent", "run_graph"]
 
 DepsT = TypeVar("DepsT", bound=GraphDeps)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -51,22 +56,17 @@ class GraphDefinition(Generic[DepsT]):
 def definition_from_spec(spec: GraphSpec, session: Session, name: str
                          ) -> GraphDefinition[FlowDeps]:
     agents: dict[str, Agent[Any]] = {}
+    files = config_files(session.settings, "agents")
     for agent in sorted(spec.agent_names()):
-        path = session.settings.agents_dir / f"{agent}.yaml"
-        if path.is_file():
-            agents[agent] = Agent(load_agent_spec(path), session=session)
+        if agent in files:
+            agents[agent] = Agent(load_agent_spec(files[agent]), session=session)
     return GraphDefinition(name, build_graph(spec, agents), FlowDeps(),
                            tuple(spec.interrupt_before))
 
 
-def load_definition(name: str, session: Session, graphs_dir: Path | None = None
-                    ) -> GraphDefinition[Any]:
-    """`name` is a YAML graph in `graphs_dir` (default: the settings'), or
+def load_definition(name: str, session: Session) -> GraphDefinition[Any]:
+    """`name` is a YAML graph on the settings' search path (see shoal.catalog), or
     `package.module:function` taking the session and returning a GraphDefinition."""
-    graphs_dir = graphs_dir or session.settings.graphs_dir
-    path = graphs_dir / f"{name}.yaml"
-    if path.is_file():
-        return definition_from_spec(load_graph_spec(path), session, name)
     if ":" in name:
         try:
             factory = resolve_import(name)
@@ -77,9 +77,8 @@ def load_definition(name: str, session: Session, graphs_dir: Path | None = None
             raise ConfigError(f"{name} returned {type(definition).__name__}, not a "
                               "GraphDefinition", fix="return shoal.graphs.GraphDefinition")
         return definition
-    known = sorted(p.stem for p in graphs_dir.glob("*.yaml")) if graphs_dir.is_dir() else []
-    raise ConfigError(f"no graph {name!r} in {graphs_dir}",
-                      fix=f"use one of {', '.join(known) or '(none)'} or package.module:function")
+    path = find_config(session.settings, "graphs", name)
+    return definition_from_spec(load_graph_spec(path), session, name)
 
 
 @dataclass(frozen=True)
@@ -91,15 +90,21 @@ class RunOutcome:
     waiting_for: Any = None  # what an approval interrupt shows the human
 
 
+def checkpoint_file(db: DatabaseURL) -> Path | None:
+    """Where the checkpoints of a SQLite memory database live (None: inside PostgreSQL)."""
+    if not db.is_sqlite:
+        return None
+    return db.path.with_name(db.path.stem + ".checkpoints.sqlite")
+
+
 @asynccontextmanager
 async def open_checkpointer(db: Database) -> AsyncIterator[BaseCheckpointSaver[Any]]:
     """LangGraph's saver beside the memory database: a SQLite file next to it, or the same
     PostgreSQL database."""
-    if db.is_sqlite:
+    path = checkpoint_file(db.address)
+    if path is not None:
         from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
-        main = db.address.path
-        path = main.with_name(main.stem + ".checkpoints.sqlite")
         async with AsyncSqliteSaver.from_conn_string(str(path)) as sqlite_saver:
             await sqlite_saver.setup()
             yield sqlite_saver
@@ -164,10 +169,12 @@ class GraphRunner(Generic[DepsT]):
         graph = self.graph
         run_id = await self.ledger.start_run(self.definition.name, thread_id, value)
         deps = self.definition.deps.recording(Recorder(self.ledger, run_id))
+        config = _config(thread_id, self.session.settings.max_graph_steps)
         try:
-            await graph.ainvoke(graph_input, config=_config(thread_id), context=deps,
-                                durability="sync")
-            snapshot = await graph.aget_state(_config(thread_id))
+            with _step_limit(self.definition.name, config):
+                await graph.ainvoke(graph_input, config=config, context=deps,
+                                    durability="sync")
+            snapshot = await graph.aget_state(config)
         except BaseException as exc:
             await self.ledger.finish_run(run_id, "failed", f"{type(exc).__name__}: {exc}")
             raise
@@ -178,14 +185,58 @@ class GraphRunner(Generic[DepsT]):
                           waiting[0] if waiting else None)
 
 
+async def run_graph(graph: GraphDefinition[Any] | FlowBuilder, value: Any, *,
+                    session: Session | None = None, name: str = "graph",
+                    thread_id: str | None = None) -> RunOutcome:
+    """Run a graph built in Python once, durably, and return its outcome (final state in
+    `.state`, e.g. `.state["value"]`, `.state["outputs"]`). A builder from pipeline/router/...
+    runs with FlowDeps under `name`. Without a session, a private one is opened and closed."""
+    definition = (graph if isinstance(graph, GraphDefinition)
+                  else GraphDefinition(name, graph, FlowDeps()))
+    owned = Session() if session is None else None
+    try:
+        async with GraphRunner(definition, session or owned) as runner:  # type: ignore[arg-type]
+            return await runner.start(value, thread_id)
+    finally:
+        if owned is not None:
+            await owned.aclose()
+
+
+@contextmanager
+def _step_limit(graph: str, config: Any) -> Iterator[None]:
+    try:
+        yield
+    except GraphRecursionError as exc:
+        limit = config["recursion_limit"]
+        raise GraphError(f"graph {graph} stopped after {limit} steps without reaching END",
+                         graph=graph, fix="give its loop an exit condition, or raise "
+                         "SHOAL_MAX_GRAPH_STEPS (max_graph_steps in shoal.toml)") from exc
+
+
+async def run_agent(agent: Agent[T], value: Any, session: Session) -> AgentResult[T]:
+    """One agent run recorded like a graph run: a ledger run named `agent:NAME`, finished or
+    failed, with its model calls."""
+    ledger = session.ledger
+    run_id = await ledger.start_run(f"agent:{agent.spec.name}", uuid.uuid4().hex, value)
+    try:
+        result = await Recorder(ledger, run_id).run(agent.spec.name, agent, value)
+    except BaseException as exc:
+        await ledger.finish_run(run_id, "failed", f"{type(exc).__name__}: {exc}")
+        raise
+    await ledger.finish_run(run_id, "finished")
+    return result
+
+
 async def invoke_recorded(definition: GraphDefinition[DepsT], graph: Any, state: dict[str, Any],
-                          *, thread_id: str, ledger: RunLedger | None) -> Any:
+                          *, thread_id: str, ledger: RunLedger | None,
+                          max_steps: int = 50) -> Any:
     """One in-process run of a compiled `graph` without checkpoints (batch pipelines), with a
     ledger row: failed if it raises or its final state carries an `error`."""
     run_id = await ledger.start_run(definition.name, thread_id, state) if ledger else None
     deps = definition.deps.recording(Recorder(ledger, run_id))
     try:
-        result = await graph.ainvoke(state, context=deps)
+        with _step_limit(definition.name, {"recursion_limit": max_steps}):
+            result = await graph.ainvoke(state, context=deps, config={"recursion_limit": max_steps})
     except BaseException as exc:
         if ledger and run_id:
             await ledger.finish_run(run_id, "failed", f"{type(exc).__name__}: {exc}")
@@ -196,5 +247,8 @@ async def invoke_recorded(definition: GraphDefinition[DepsT], graph: Any, state:
     return result
 
 
-def _config(thread_id: str) -> Any:
-    return {"configurable": {"thread_id": thread_id}}
+def _config(thread_id: str, max_steps: int | None = None) -> Any:
+    config: dict[str, Any] = {"configurable": {"thread_id": thread_id}}
+    if max_steps is not None:
+        config["recursion_limit"] = max_steps
+    return config

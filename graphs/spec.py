@@ -13,8 +13,16 @@
     interrupt_before: [save]                    # human approval before a side effect
 
 Conditions compare a field of the current value (dotted path) with `equals` or `in`.
-Errors name the graph, the node or edge, and the field. Every agent and function a spec names
-is resolved when the graph is built (`build_graph`): a missing one is an error naming the node.
+What a node reads (see shoal.graphs.reads): `reads: input`, `reads: classify.label` or
+`reads: {message: input, desk: classify.label}`. By default a node reads the previous node's
+output, and a routed branch (a node reached from a node with conditional edges) reads the run's
+input: the message, not the label.
+
+A spec is checked when loaded: every edge names known nodes, START has an edge, every node is
+reachable from START and can reach END (no dead end, no cycle without an exit), and a node with
+conditional edges has a default edge. Errors name the graph, the node or edge, and the field.
+Every agent and function a spec names is resolved when the graph is built (`build_graph`): a
+missing one is an error naming the node.
 """
 
 from __future__ import annotations
@@ -33,8 +41,9 @@ from shoal.errors import ConfigError
 from shoal.frozen import Frozen
 from shoal.graphs.compose import FlowBuilder, builder
 from shoal.graphs.nodes import agent_node, fan_out_node, function_node
+from shoal.graphs.reads import Reads, check_reads, field_of
 from shoal.graphs.state import FlowState
-from shoal.imports import resolve_import
+from shoal.imports import config_roots, importable_from, resolve_import
 from shoal.problems import validation_problems
 
 __all__ = ["GraphSpec", "build_graph", "load_graph_spec"]
@@ -47,6 +56,7 @@ class NodeSpec(Frozen):
     function: str | None = None
     fan_out: str | None = None
     over: str = "items"
+    reads: str | dict[str, str] | None = None
 
     @model_validator(mode="after")
     def _one_kind(self) -> NodeSpec:
@@ -64,8 +74,7 @@ class Condition(Frozen):
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
     def holds(self, value: Any) -> bool:
-        for part in self.field.split("."):
-            value = value.get(part) if isinstance(value, dict) else None
+        value = field_of(value, self.field)
         return value in self.in_ if self.in_ is not None else value == self.equals
 
 
@@ -91,6 +100,7 @@ class GraphSpec(Frozen):
     nodes: dict[str, NodeSpec]
     edges: list[EdgeSpec]
     interrupt_before: tuple[str, ...] = ()
+    roots: tuple[Path, ...] = ()  # where its functions import from (set by load_graph_spec)
 
     @model_validator(mode="after")
     def _edges_name_nodes(self) -> GraphSpec:
@@ -102,16 +112,71 @@ class GraphSpec(Frozen):
         for name in self.interrupt_before:
             if name not in self.nodes:
                 raise ValueError(f"interrupt_before: unknown node {name!r}")
+        self._check_shape()
+        for name, node in self.nodes.items():
+            try:
+                check_reads(name, node.reads, set(self.nodes) - {name})
+            except ConfigError as exc:
+                raise ValueError(f"nodes.{name}.reads: {exc.message}") from exc
         return self
+
+    def _check_shape(self) -> None:
+        """START leads somewhere, every node is reached and reaches END, defaults exist."""
+        out: dict[str, list[EdgeSpec]] = {}
+        for edge in self.edges:
+            out.setdefault(edge.source, []).append(edge)
+        if "START" not in out:
+            raise ValueError("no edge from START: add {from: START, to: <first node>}")
+        for name in self.nodes:
+            if name not in out:
+                raise ValueError(f"node {name!r} has no edge out: add {{from: {name}, to: END}}")
+        for name, edges in out.items():
+            if all(e.when is not None for e in edges):
+                raise ValueError(f"every edge from {name!r} has a condition: add one without "
+                                 "`when` as the default")
+        reached = _reachable("START", {k: [e.target for e in v] for k, v in out.items()})
+        for name in self.nodes:
+            if name not in reached:
+                raise ValueError(f"node {name!r} cannot be reached from START")
+        backwards: dict[str, list[str]] = {}
+        for edge in self.edges:
+            backwards.setdefault(edge.target, []).append(edge.source)
+        finishing = _reachable("END", backwards)
+        for name in self.nodes:
+            if name not in finishing:
+                raise ValueError(f"node {name!r} never reaches END (a cycle with no exit): "
+                                 "give one of its nodes an edge to END")
+
+    def reads(self, name: str) -> Reads:
+        """What node `name` reads: its `reads`, else the run's input for a routed branch,
+        else the previous node's output."""
+        node = self.nodes[name]
+        if node.reads is not None:
+            return node.reads
+        routed = any(e.target == name and any(o.when is not None for o in self.edges
+                                              if o.source == e.source)
+                     for e in self.edges)
+        return "input" if routed else None
 
     def agent_names(self) -> set[str]:
         return {n.agent or n.fan_out or "" for n in self.nodes.values()} - {""}
 
 
+def _reachable(start: str, edges: Mapping[str, list[str]]) -> set[str]:
+    seen, todo = {start}, [start]
+    while todo:
+        for target in edges.get(todo.pop(), []):
+            if target not in seen:
+                seen.add(target)
+                todo.append(target)
+    return seen
+
+
 def load_graph_spec(path: Path) -> GraphSpec:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        return GraphSpec.model_validate(data)
+        spec = GraphSpec.model_validate(data)
+        return spec.model_copy(update={"roots": config_roots(path)})
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigError(f"cannot read graph spec {path}: {exc}", fix="check the path and YAML"
                           ) from exc
@@ -123,7 +188,8 @@ def load_graph_spec(path: Path) -> GraphSpec:
 
 def _function(spec: GraphSpec, node: str, path: str) -> Callable[[Any], Any]:
     try:
-        function = resolve_import(path)
+        with importable_from(spec.roots):
+            function = resolve_import(path)
     except ValueError as exc:
         raise ConfigError(f"graph {spec.name}: node {node!r}: function: {exc}",
                           fix="name a function as package.module:function") from exc
@@ -149,9 +215,11 @@ def build_graph(spec: GraphSpec, agents: Mapping[str, Agent[Any]]) -> FlowBuilde
     fan_outs = {}
     for name, node in spec.nodes.items():
         if node.agent:
-            graph.add_node(name, agent_node(name, _agent(spec, name, node.agent, agents)))
+            graph.add_node(name, agent_node(name, _agent(spec, name, node.agent, agents),
+                                            spec.reads(name)))
         elif node.function:
-            graph.add_node(name, function_node(name, _function(spec, name, node.function)))
+            graph.add_node(name, function_node(name, _function(spec, name, node.function),
+                                               spec.reads(name)))
         else:
             assert node.fan_out is not None  # one kind is guaranteed by NodeSpec
             graph.add_node(name, fan_out_node(name, _agent(spec, name, node.fan_out, agents)))
@@ -181,7 +249,6 @@ def _chooser(graph: str, source: str, edges: list[EdgeSpec], fan_outs: dict[str,
                     items = items if items is not None else state.get("items", [])
                     return [Send(edge.target, {"value": item}) for item in items]
                 return target
-        raise ConfigError(f"graph {graph}: no edge from {source!r} matches the value",
-                          fix=f"add an edge from {source} without `when` as the default")
+        raise AssertionError(f"graph {graph}: {source!r} has no default edge")  # checked in spec
 
     return choose

@@ -6,6 +6,7 @@
     ├── AgentError                  an agent run did not produce a valid result
     │   ├── OutputValidationError   every attempt (retries, escalations) gave invalid output
     │   └── BudgetExceeded          the run hit its token, time or escalation budget
+    ├── GraphError                  a graph run stopped before its end (its step limit)
     └── ModelError                  anything that went wrong talking to a model
         ├── ModelUnavailable        server not reachable, model not installed, GGUF will not load
         │   └── PackError           a model pack cannot be installed, assembled or verified
@@ -27,6 +28,7 @@ __all__ = [
     "BudgetExceeded",
     "ConfigError",
     "ContextLengthError",
+    "GraphError",
     "InputError",
     "ModelError",
     "ModelResponseError",
@@ -92,6 +94,14 @@ class OutputValidationError(AgentError):
 
 class BudgetExceeded(AgentError):
     """The run stopped at its budget (tokens, seconds or escalations) before succeeding."""
+
+
+class GraphError(ShoalError):
+    """A graph run stopped before reaching its end. `graph` names it."""
+
+    def __init__(self, message: str, *, graph: str, fix: str | None = None) -> None:
+        super().__init__(message, fix=fix)
+        self.graph = graph
 
 
 class ModelError(ShoalError):

@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from rich.console import Console
 from rich.table import Table
 
+from shoal.catalog import config_files, find_config
 from shoal.cli.session import in_session
 from shoal.errors import ConfigError
 from shoal.session import Session
@@ -23,32 +24,29 @@ app = typer.Typer(help="Run agents defined in YAML (configs/agents/NAME.yaml).",
                   no_args_is_help=True)
 
 
-def _spec_path(name: str) -> Path:
-    directory = load_settings().agents_dir
-    path = directory / f"{name}.yaml"
-    if not path.is_file():
-        known = sorted(p.stem for p in directory.glob("*.yaml")) if directory.is_dir() else []
-        raise ConfigError(f"no agent {name!r}: {path} does not exist",
-                          fix=f"use one of: {', '.join(known) or '(none found)'}; or set "
-                          "SHOAL_AGENTS_DIR")
-    return path
-
-
 def _jsonable(value: Any) -> Any:
     return value.model_dump(mode="json") if isinstance(value, BaseModel) else value
 
 
 @app.command("list")
 def list_agents() -> None:
-    """List the agents in the agents directory."""
+    """List the agents on the search path (the project's, then the packaged ones); a file
+    that does not load is listed with its error, and the others still show."""
     from shoal.agents import load_agent_spec
 
-    table = Table("name", "model", "escalate to", "description")
-    directory = load_settings().agents_dir
-    for path in sorted(directory.glob("*.yaml")):
-        spec = load_agent_spec(path)
-        table.add_row(spec.name, spec.model, ", ".join(spec.escalate_to), spec.description)
-    Console().print(table)
+    settings = load_settings()
+    table = Table("name", "model", "escalate to", "description", "file")
+    for name, path in config_files(settings, "agents").items():
+        try:
+            spec = load_agent_spec(path)
+        except ConfigError as exc:
+            table.add_row(name, "-", "-", f"[red]invalid: {exc.message}[/]", str(path))
+            continue
+        table.add_row(spec.name, spec.model or f"{settings.default_model} (default)",
+                      ", ".join(spec.escalate_to), spec.description, str(path))
+    out = Console(soft_wrap=True)
+    out.print(table)
+    out.print(f"[dim]searched: {', '.join(str(d) for d in settings.search_dirs('agents'))}[/]")
 
 
 @app.command()
@@ -61,6 +59,7 @@ def run(
 ) -> None:
     """Run one agent on one input and print its validated output."""
     from shoal.agents import Agent, AgentResult, load_agent_spec
+    from shoal.graphs.runner import run_agent
 
     if (text is None) == (file is None):
         raise ConfigError("give the input either as TEXT or with --file",
@@ -68,7 +67,8 @@ def run(
     value = file.read_text(encoding="utf-8") if file else (
         sys.stdin.read() if text == "-" else str(text))
     async def once(session: Session) -> AgentResult[Any]:
-        return await Agent(load_agent_spec(_spec_path(name)), session=session).run(value)
+        path = find_config(session.settings, "agents", name)
+        return await run_agent(Agent(load_agent_spec(path), session=session), value, session)
 
     result = in_session(once)
     u = result.usage

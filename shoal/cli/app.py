@@ -7,7 +7,7 @@ import sys
 import typer
 from rich.console import Console
 
-from shoal.cli import agent, ask, chat, documents, graph, models, runs
+from shoal.cli import agent, ask, chat, documents, graph, info, models, runs
 from shoal.errors import ShoalError
 
 __all__ = ["app", "main"]
@@ -26,6 +26,7 @@ app.command("run")(graph.run)
 app.command("ocr-to-sql")(documents.ocr_to_sql)
 app.command("ask")(ask.ask)
 app.command("chat")(chat.chat)
+app.command("info")(info.info)
 
 
 def main() -> None:

@@ -13,11 +13,35 @@ from rich.console import Console
 from shoal.cli.session import cli_session, in_session
 from shoal.errors import ConfigError
 from shoal.session import Session
+from shoal.settings import load_settings
 
 __all__ = ["app", "run"]
 
 app = typer.Typer(help="Graphs: YAML in configs/graphs/, or package.module:function.",
                   no_args_is_help=True)
+
+
+@app.command("list")
+def list_graphs() -> None:
+    """List the YAML graphs on the search path (the project's, then the packaged ones)."""
+    from rich.table import Table
+
+    from shoal.catalog import config_files
+    from shoal.graphs import load_graph_spec
+
+    settings = load_settings()
+    table = Table("name", "nodes", "description", "file")
+    for name, path in config_files(settings, "graphs").items():
+        try:
+            spec = load_graph_spec(path)
+        except ConfigError as exc:
+            table.add_row(name, "-", f"[red]invalid: {exc.message}[/]", str(path))
+            continue
+        table.add_row(name, ", ".join(spec.nodes), spec.description, str(path))
+    out = Console(soft_wrap=True)
+    out.print(table)
+    out.print(f"[dim]searched: {', '.join(str(d) for d in settings.search_dirs('graphs'))}[/]")
+    out.print("[dim]Python graphs run by import path: shoal run package.module:function[/]")
 
 
 @app.command()

@@ -43,7 +43,7 @@ def list_runs(limit: Annotated[int, typer.Option(help="how many")] = 20) -> None
 def _report(groups: dict[str, list[CallRow]]) -> dict[str, dict[str, Any]]:
     from shoal.memory.costs import load_prices, totals
 
-    prices = load_prices(load_settings().prices_file)
+    prices = load_prices(load_settings().prices_path())
     report = {}
     for name, calls in groups.items():
         t = totals(calls)

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import socket
 import time
 import uuid
 from collections.abc import Sequence
@@ -25,16 +27,46 @@ def input_hash(value: Any) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def _owner() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's live process
+        return True
+    return True
+
+
 class RunLedger:
     def __init__(self, db: Database) -> None:
         self.db = db
 
     async def start_run(self, graph: str, thread_id: str, value: Any) -> str:
         run_id = uuid.uuid4().hex
+        await self.db.offload(self.mark_dead_runs)
         await self.db.offload(self.db.insert_ignore, RunRow, [{
             "id": run_id, "graph": graph, "thread_id": thread_id, "status": "running",
-            "input_hash": input_hash(value), "started_at": time.time()}])
+            "input_hash": input_hash(value), "started_at": time.time(), "owner": _owner()}])
         return run_id
+
+    def mark_dead_runs(self) -> int:
+        """Mark failed every run still `running` whose process on this host has ended (killed,
+        crashed, powered off): a run is never left running. Returns how many were marked."""
+        host = socket.gethostname()
+        marked = 0
+        with self.db.session() as session:
+            for row in list(session.exec(select(RunRow).where(RunRow.status == "running"))):
+                owner_host, _, pid = (row.owner or "").rpartition(":")
+                if owner_host == host and pid.isdigit() and not _alive(int(pid)):
+                    row.status, row.finished_at = "failed", time.time()
+                    row.error = f"its process (pid {pid}) ended before the run finished"
+                    session.add(row)
+                    marked += 1
+        return marked
 
     async def finish_run(self, run_id: str, status: str, error: str | None = None) -> None:
         await self.db.offload(self._finish_run, run_id, status, error)
@@ -64,6 +96,7 @@ class RunLedger:
         return await self.db.offload(self.db.insert_ignore, CallRow, rows)
 
     def runs(self, limit: int = 20) -> list[RunRow]:
+        self.mark_dead_runs()
         with self.db.session() as session:
             statement = select(RunRow).order_by(col(RunRow.started_at).desc()).limit(limit)
             return list(session.exec(statement))

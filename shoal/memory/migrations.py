@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine, inspect, text
 
 from shoal.memory.tables import (
     CacheRow,
@@ -29,8 +29,15 @@ def _initial(connection: Connection) -> None:
         table_of(table).create(connection, checkfirst=True)
 
 
+def _run_owner(connection: Connection) -> None:
+    """runs.owner (host:pid), so a run whose process died can be marked failed."""
+    if "owner" not in {c["name"] for c in inspect(connection).get_columns("runs")}:
+        connection.execute(text("ALTER TABLE runs ADD COLUMN owner VARCHAR"))
+
+
 MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("0001_initial", _initial),
+    ("0002_run_owner", _run_owner),
 ]
 
 

@@ -33,6 +33,7 @@ class RunRow(SQLModel, table=True):
     started_at: float
     finished_at: float | None = None
     error: str | None = None
+    owner: str | None = None  # host:pid of the process running it, to spot runs that died
 
 
 class CallRow(SQLModel, table=True):

@@ -53,5 +53,14 @@ class DatabaseURL:
             raise ValueError(f"{self.text} is not a PostgreSQL URL")
         return "postgresql://" + self.text.split("://", 1)[1]
 
+    @property
+    def redacted(self) -> str:
+        """The URL with any password replaced by ***, for printing."""
+        scheme, sep, rest = self.text.partition("://")
+        credentials, at, host = rest.rpartition("@")
+        if self.is_sqlite or not at or ":" not in credentials:
+            return self.text
+        return f"{scheme}{sep}{credentials.split(':', 1)[0]}:***@{host}"
+
     def __str__(self) -> str:
         return self.text

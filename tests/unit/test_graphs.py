@@ -123,10 +123,11 @@ def test_yaml_graph_names_are_checked_when_built(tmp_path: Any) -> None:
     from shoal.graphs import build_graph, load_graph_spec
 
     path = tmp_path / "g.yaml"
-    path.write_text("name: g\nnodes:\n  a: {agent: helper}\nedges: [{from: START, to: a}]\n")
+    path.write_text("name: g\nnodes:\n  a: {agent: helper}\n"
+                    "edges: [{from: START, to: a}, {from: a, to: END}]\n")
     with pytest.raises(ConfigError, match=r"node 'a': no agent named 'helper'"):
         build_graph(load_graph_spec(path), {})
     path.write_text("name: g\nnodes:\n  a: {function: 'json:nowhere'}\n"
-                    "edges: [{from: START, to: a}]\n")
+                    "edges: [{from: START, to: a}, {from: a, to: END}]\n")
     with pytest.raises(ConfigError, match=r"node 'a': function: cannot import 'json:nowhere'"):
         build_graph(load_graph_spec(path), {})
