@@ -1,6 +1,11 @@
 """Agent: runs one AgentSpec. Model mistakes (invalid output) become repair messages, then
 escalation to the next model of the spec's chain (the one escalation mechanism), then a typed
-error carrying every attempt and the best partial output."""
+error carrying every attempt and the best partial output.
+
+A model that cannot answer (unreachable, busy, refused key, timeout, malformed reply) hands
+over to the next model too; if the last one cannot answer either, its ModelError is raised
+with its own class and fix. A context overflow is raised at once: every model of the chain
+gets the same pinned window, so the next one would overflow as well."""
 
 from __future__ import annotations
 
@@ -17,7 +22,7 @@ from shoal.agents.result import AgentResult, AttemptLog, ToolMode
 from shoal.agents.spec import AgentSpec
 from shoal.agents.tool_loop import StepsExhausted, run_tool_loop, tool_mode
 from shoal.agents.validation import InvalidOutput, OutputPlan, output_plan
-from shoal.errors import ModelError, OutputValidationError
+from shoal.errors import ContextLengthError, ModelError, OutputValidationError
 from shoal.memory import CallCache
 from shoal.models import ChatModel, ChatRequest, ChatResponse, Message, Usage
 from shoal.session import Session
@@ -94,6 +99,7 @@ class Agent(Generic[T]):
         plan = output_plan(self.spec, text)
         messages = build_messages(self.spec, self.instructions(), text)
         chain = self.chain()
+        unanswered: ModelError | None = None  # why the last model tried gave no answer
         for uri in chain:
             mode: ToolMode | None = None
             try:
@@ -104,10 +110,17 @@ class Agent(Generic[T]):
                     output = await self._structured(uri, plan, messages, log)
             except ModelError as exc:  # this model cannot serve: try the next one
                 log.record(uri, Usage(), "", f"{type(exc).__name__}: {exc.message}")
+                if isinstance(exc, ContextLengthError):
+                    exc.in_agent(self.spec.name, tuple(log.attempts))
+                    raise
+                unanswered = exc
                 continue
             except (InvalidOutput, StepsExhausted):
+                unanswered = None
                 continue
             return log.result(output, uri, mode)
+        if unanswered is not None:
+            raise unanswered.in_agent(self.spec.name, tuple(log.attempts))
         if len(chain) < 1 + len(self.spec.escalate_to):
             log.exceeded(f"max_escalations={self.spec.budget.max_escalations} reached")
         last = next((a.error for a in reversed(log.attempts) if a.error), "unknown")

@@ -6,9 +6,9 @@ from __future__ import annotations
 import math
 from typing import Literal
 
-from shoal.errors import ContextLengthError
 from shoal.models import ChatModel, ChatRequest
 from shoal.models.base import TokenCountingChatModel
+from shoal.models.failures import context_overflow
 
 __all__ = ["count_prompt_tokens", "fit_to_context"]
 
@@ -42,13 +42,10 @@ async def fit_to_context(
         first = 1 if messages[0].role == "system" else 0
         droppable = len(messages) - 1 - first
         if on_overflow != "drop_oldest" or droppable <= 0:
-            how = "" if exact else " (estimated)"
-            raise ContextLengthError(
-                f"{model.name}: prompt of {tokens}{how} tokens + {request.options.max_tokens or 0}"
-                f" to generate exceeds num_ctx {num_ctx}",
-                model=model.name, prompt_tokens=tokens, context_length=num_ctx,
-                fix="shorten the input, raise options.num_ctx, or set on_overflow: drop_oldest",
-            )
+            how = "" if exact else ", estimated"
+            raise context_overflow(
+                f"the prompt does not fit with {request.options.max_tokens or 0} tokens to "
+                f"generate{how}", model=model.name, prompt_tokens=tokens, context_length=num_ctx)
         # Drop a user/assistant pair where possible so turns stay aligned.
         count = 2 if droppable >= 2 else 1
         del messages[first:first + count]

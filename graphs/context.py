@@ -18,7 +18,7 @@ from typing import Any, Self, TypeVar
 from pydantic import BaseModel
 
 from shoal.agents import Agent, AgentResult
-from shoal.errors import AgentError
+from shoal.errors import AgentError, ModelError
 from shoal.memory import RunLedger
 from shoal.models import Attempt
 
@@ -43,7 +43,7 @@ class Recorder:
         not."""
         try:
             result = await agent.run(value)
-        except AgentError as exc:
+        except (AgentError, ModelError) as exc:  # a ModelError out of a run carries attempts
             await self._record(step, agent, exc.attempts)
             raise
         await self._record(step, agent, result.attempts)

@@ -8,10 +8,16 @@
     │   └── BudgetExceeded          the run hit its token, time or escalation budget
     ├── GraphError                  a graph run stopped before its end (its step limit)
     └── ModelError                  anything that went wrong talking to a model
-        ├── ModelUnavailable        server not reachable, model not installed, GGUF will not load
+        ├── ModelUnavailable        server not reachable, busy (429/503), refused the key (401/403),
+        │   │                       model not installed, GGUF will not load
         │   └── PackError           a model pack cannot be installed, assembled or verified
+        ├── ModelTimeout            no answer within the request timeout (SHOAL_REQUEST_TIMEOUT)
         ├── ContextLengthError      the prompt does not fit the model's context window
         └── ModelResponseError      the backend answered with an error or a malformed response
+
+An agent whose every model failed to answer raises the last ModelError itself (its class and
+fix intact, `agent` and `attempts` filled in), not an OutputValidationError: a busy server or a
+missing key is not solved by retries or a bigger model.
 
 Errors never log; whoever catches them decides what to print. `str(error)` includes the fix.
 """
@@ -32,6 +38,7 @@ __all__ = [
     "InputError",
     "ModelError",
     "ModelResponseError",
+    "ModelTimeout",
     "ModelUnavailable",
     "OutputValidationError",
     "PackError",
@@ -105,11 +112,21 @@ class GraphError(ShoalError):
 
 
 class ModelError(ShoalError):
-    """A model call failed. `model` names the model URI involved."""
+    """A model call failed. `model` names the model URI involved. Raised out of an agent run,
+    `agent` names the agent and `attempts` holds its calls, as on AgentError."""
 
     def __init__(self, message: str, *, model: str, fix: str | None = None) -> None:
         super().__init__(message, fix=fix)
         self.model = model
+        self.agent: str | None = None
+        self.attempts: tuple[Attempt, ...] = ()
+
+    def in_agent(self, agent: str, attempts: tuple[Attempt, ...]) -> ModelError:
+        """This error, named as the end of `agent`'s run (the message says which agent)."""
+        if self.agent is None:
+            self.message = f"agent {agent}: {self.message}"
+        self.agent, self.attempts = agent, attempts
+        return self
 
 
 class ModelUnavailable(ModelError):
@@ -118,6 +135,16 @@ class ModelUnavailable(ModelError):
 
 class PackError(ModelUnavailable):
     """A model pack cannot be installed, assembled or verified."""
+
+
+class ModelTimeout(ModelError):
+    """No answer within `seconds`, the limit set by `setting`."""
+
+    def __init__(self, message: str, *, model: str, seconds: float, setting: str,
+                 fix: str | None = None) -> None:
+        super().__init__(message, model=model, fix=fix)
+        self.seconds = seconds
+        self.setting = setting
 
 
 class ContextLengthError(ModelError):

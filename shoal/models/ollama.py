@@ -17,8 +17,14 @@ from typing import Any
 import httpx
 import ollama
 
-from shoal.errors import ContextLengthError, ModelResponseError, ModelUnavailable
+from shoal.errors import ModelError, ModelResponseError, ModelUnavailable
 from shoal.models.base import StreamingChatModel
+from shoal.models.failures import (
+    context_overflow,
+    malformed_reply,
+    status_error,
+    transport_error,
+)
 from shoal.models.ollama_store import find_ollama_gguf
 from shoal.models.types import (
     ChatRequest,
@@ -95,6 +101,7 @@ class OllamaChatModel:
         self.model = model
         self.host = host
         self.num_ctx = num_ctx
+        self.timeout = timeout
         self.store = store
         self._local_fallback = local_fallback
         self._fallback: StreamingChatModel | None = None
@@ -142,26 +149,28 @@ class OllamaChatModel:
             "where it runs",
         )
 
-    def _translate(self, exc: ollama.ResponseError) -> Exception:
+    def _translate(self, exc: ollama.ResponseError) -> ModelError:
         if exc.status_code == 404:
             return ModelUnavailable(
                 f"Ollama at {self.host} does not have model {self.model!r}: {exc.error}",
                 model=self.name, fix=f"run: ollama pull {self.model}",
             )
-        if "context" in str(exc.error).lower() and "exceed" in str(exc.error).lower():
-            return ContextLengthError(
-                f"{self.name}: {exc.error}", model=self.name, prompt_tokens=None,
-                context_length=None, fix="shorten the prompt or raise num_ctx",
-            )
-        return ModelResponseError(
-            f"Ollama answered {exc.status_code} for {self.model!r}: {exc.error}",
-            model=self.name, status_code=exc.status_code,
-        )
+        lowered = str(exc.error).lower()
+        if "context" in lowered and "exceed" in lowered:
+            return context_overflow(str(exc.error), model=self.name, prompt_tokens=None,
+                                    context_length=self.num_ctx)
+        if exc.status_code < 0:  # an error inside a stream carries no status
+            return ModelResponseError(f"Ollama at {self.host} failed mid-answer: {exc.error}",
+                                      model=self.name, fix="retry; check Ollama's log")
+        return status_error(exc.status_code, str(exc.error), model=self.name,
+                            server=f"Ollama at {self.host}", key_setting=None)
 
     @asynccontextmanager
     async def _errors(self) -> AsyncIterator[None]:
         """Client errors -> Shoal errors. A refused connection surfaces as `ConnectionError`
-        on plain calls but as a raw `httpx.ConnectError` when streaming: both are caught."""
+        on plain calls but as a raw `httpx.ConnectError` when streaming: both are caught. A
+        body the client cannot read raises ValueError (bad JSON, pydantic) or TypeError (JSON
+        that is not an object)."""
         try:
             yield
         except ollama.ResponseError as exc:
@@ -169,10 +178,11 @@ class OllamaChatModel:
         except _CONNECT_ERRORS as exc:
             raise self._unreachable(exc) from exc
         except httpx.TransportError as exc:  # reached, then the connection failed or timed out
-            raise ModelResponseError(
-                f"Ollama at {self.host} stopped answering: {type(exc).__name__}: {exc}",
-                model=self.name, fix="retry; raise SHOAL_REQUEST_TIMEOUT if the model is slow",
-            ) from exc
+            raise transport_error(exc, model=self.name, server=f"Ollama at {self.host}",
+                                  timeout=self.timeout) from exc
+        except (ValueError, TypeError) as exc:
+            raise malformed_reply(f"{type(exc).__name__}: {str(exc)[:200]}", model=self.name,
+                                  server=f"Ollama at {self.host}") from exc
 
     async def chat(self, request: ChatRequest) -> ChatResponse:
         try:

@@ -1,7 +1,8 @@
 """OpenAI-compatible HTTP backend (`openai:<base_url>#<model>`): vLLM, llama-server, LM Studio.
 
 Plain httpx against POST {base_url}/chat/completions; the JSON dialect lives in openai_wire.
-An API key is sent only when one is configured (SHOAL_OPENAI_API_KEY).
+An API key is sent only when one is configured (SHOAL_OPENAI_API_KEY); it is redacted from
+any server text that goes into an error.
 """
 
 from __future__ import annotations
@@ -10,11 +11,13 @@ import json
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import httpx
 
-from shoal.errors import ModelResponseError, ModelUnavailable
+from shoal.errors import ModelUnavailable
 from shoal.models import openai_wire
+from shoal.models.failures import malformed_reply, redact, transport_error
 from shoal.models.types import ChatRequest, ChatResponse, ModelInfo, StreamChunk
 
 __all__ = ["OpenAICompatChatModel"]
@@ -30,6 +33,8 @@ class OpenAICompatChatModel:
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.model = model
+        self._timeout = timeout
+        self._api_key = api_key
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self._client = httpx.AsyncClient(base_url=self.base_url, timeout=timeout, headers=headers)
 
@@ -47,10 +52,18 @@ class OpenAICompatChatModel:
                 model=self.name, fix="start the server, or correct the base URL in the model URI",
             ) from exc
         except httpx.TransportError as exc:
-            raise ModelResponseError(
-                f"{self.base_url} stopped answering: {type(exc).__name__}: {exc}",
-                model=self.name, fix="retry; raise SHOAL_REQUEST_TIMEOUT if the model is slow",
-            ) from exc
+            raise transport_error(exc, model=self.name, server=self.base_url,
+                                  timeout=self._timeout) from exc
+
+    def _json(self, text: str, status_code: int | None = None) -> Any:
+        """`text`, redacted of the API key, parsed as JSON; or the malformed-reply error."""
+        text = redact(text, [self._api_key])
+        try:
+            return json.loads(text)
+        except ValueError as exc:
+            raise malformed_reply(f"{exc}: {text[:200]!r}",
+                                  model=self.name, server=self.base_url,
+                                  status_code=status_code) from exc
 
     async def _send(self, method: str, path: str, payload: object = None, *,
                     stream: bool = False) -> httpx.Response:
@@ -70,29 +83,29 @@ class OpenAICompatChatModel:
         if response.status_code < 400:
             return
         await response.aread()
-        try:
-            body = response.json()
-        except ValueError:
-            body = {"error": {"message": response.text[:300]}}
+        text = redact(response.text, [self._api_key])
         if response.status_code == 404:
             raise ModelUnavailable(
-                f"{self.base_url} has no model {self.model!r} or no chat endpoint: "
-                f"{response.text[:200]}",
+                f"{self.base_url} has no model {self.model!r} or no chat endpoint: {text[:200]}",
                 model=self.name, fix="check the model name after '#' and the base URL (…/v1)",
             )
-        raise openai_wire.error_from_body(body if isinstance(body, dict) else {"error": body},
-                                          model=self.name, status_code=response.status_code)
+        try:
+            body = json.loads(text)
+        except ValueError:
+            body = {"error": {"message": text[:300]}}
+        raise openai_wire.error_from_body(
+            body if isinstance(body, dict) else {"error": body}, model=self.name,
+            status_code=response.status_code, key_setting="SHOAL_OPENAI_API_KEY")
 
     async def chat(self, request: ChatRequest) -> ChatResponse:
         payload = openai_wire.request_payload(request, model=self.model, stream=False)
         started = time.perf_counter()
         response = await self._send("POST", "/chat/completions", payload)
         await self._raise_for_status(response)
-        try:
-            body = response.json()
-        except ValueError as exc:
-            raise ModelResponseError(f"{self.base_url} sent a non-JSON body", model=self.name,
-                                     status_code=response.status_code) from exc
+        body = self._json(response.text, response.status_code)
+        if not isinstance(body, dict):
+            raise malformed_reply(f"a JSON {type(body).__name__}, not an object",
+                                  model=self.name, server=self.base_url)
         return openai_wire.response_from_body(body, model=self.name,
                                               wall_seconds=time.perf_counter() - started)
 
@@ -108,7 +121,7 @@ class OpenAICompatChatModel:
                     data = line.removeprefix("data:").strip()
                     if not line.startswith("data:") or not data or data == "[DONE]":
                         continue
-                    if text := assembler.feed(json.loads(data)):
+                    if text := assembler.feed(self._json(data)):
                         yield StreamChunk(text=text)
         finally:
             await response.aclose()
@@ -118,7 +131,8 @@ class OpenAICompatChatModel:
     async def describe(self) -> ModelInfo:
         response = await self._send("GET", "/models")
         await self._raise_for_status(response)
-        entries = response.json().get("data") or []
+        listing = self._json(response.text, response.status_code)
+        entries = (listing.get("data") if isinstance(listing, dict) else None) or []
         meta = next((e.get("meta") or {} for e in entries if e.get("id") == self.model), {})
         return ModelInfo(
             model=self.name, backend=self.backend, context_length=meta.get("n_ctx"),

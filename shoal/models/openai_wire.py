@@ -9,7 +9,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from shoal.errors import ContextLengthError, ModelResponseError
+from shoal.errors import ModelError, ModelResponseError
+from shoal.models.failures import context_overflow, malformed_reply, status_error
 from shoal.models.types import ChatRequest, ChatResponse, Message, ToolCall, Usage
 
 __all__ = [
@@ -121,9 +122,8 @@ def response_from_body(body: dict[str, Any], *, model: str, wall_seconds: float)
         choice = body["choices"][0]
         message = choice["message"]
     except (KeyError, IndexError, TypeError) as exc:
-        raise ModelResponseError(
-            f"response has no choices[0].message: {str(body)[:200]}", model=model
-        ) from exc
+        raise malformed_reply(f"no choices[0].message in {str(body)[:200]}", model=model,
+                              server=model) from exc
     return ChatResponse(
         text=message.get("content") or "",
         tool_calls=_tool_calls(message.get("tool_calls"), model=model),
@@ -133,8 +133,10 @@ def response_from_body(body: dict[str, Any], *, model: str, wall_seconds: float)
     )
 
 
-def error_from_body(body: dict[str, Any], *, model: str, status_code: int | None) -> Exception:
-    """The Shoal error for an OpenAI-style `{"error": {...}}` body."""
+def error_from_body(body: dict[str, Any], *, model: str, status_code: int | None,
+                    key_setting: str | None = None) -> ModelError:
+    """The Shoal error for an OpenAI-style `{"error": {...}}` body (`key_setting`: where the
+    backend's API key is set, if it sends one)."""
     error = body.get("error")
     detail: dict[str, Any] = error if isinstance(error, dict) else {"message": str(error)}
     message = str(detail.get("message", "unknown error"))
@@ -142,19 +144,16 @@ def error_from_body(body: dict[str, Any], *, model: str, status_code: int | None
     if detail.get("type") == "exceed_context_size_error" or (
         "context" in lowered and "exceed" in lowered
     ):
-        return ContextLengthError(
-            f"{model}: {message}",
-            model=model,
-            prompt_tokens=detail.get("n_prompt_tokens"),
-            context_length=detail.get("n_ctx"),
-            fix="shorten the prompt or raise num_ctx (request option or SHOAL_N_CTX)",
-        )
+        return context_overflow(message, model=model, prompt_tokens=detail.get("n_prompt_tokens"),
+                                context_length=detail.get("n_ctx"))
     code = detail.get("code")
     if status_code is None and isinstance(code, int):
         status_code = code
-    return ModelResponseError(
-        f"{model} answered with an error: {message}", model=model, status_code=status_code
-    )
+    if status_code is None:
+        return ModelResponseError(f"{model} answered with an error: {message}", model=model,
+                                  fix="read the server's message above; check its log")
+    return status_error(status_code, message, model=model, server=model,
+                        key_setting=key_setting)
 
 
 class StreamAssembler:

@@ -10,7 +10,12 @@ import pytest
 from pydantic import BaseModel
 
 from shoal.agents import Agent, AgentSpec, Budget, Grounded
-from shoal.errors import BudgetExceeded, ModelUnavailable, OutputValidationError
+from shoal.errors import (
+    BudgetExceeded,
+    ContextLengthError,
+    ModelUnavailable,
+    OutputValidationError,
+)
 from shoal.models import FakeChatModel, FunctionChatModel, ToolCall
 from shoal.session import Session
 from shoal.settings import Settings
@@ -192,11 +197,16 @@ async def test_context_overflow_is_an_error_or_drops_oldest_turns(
 
     examples = tuple(Example(input="x " * 200, output={"vendor": "a", "total": 1})
                      for _ in range(3))
-    small = FakeChatModel([GOOD])
-    tight = spec(examples=examples, options={"num_ctx": 400, "max_tokens": 50})
-    failing = Agent[Total](tight, session=Session(isolated_settings, models={"fake:small": small}))
-    with pytest.raises(OutputValidationError, match="ContextLengthError"):
+    small, big = FakeChatModel([GOOD]), FakeChatModel([GOOD])
+    tight = spec(examples=examples, escalate_to=["fake:big"],
+                 options={"num_ctx": 400, "max_tokens": 50})
+    failing = Agent[Total](tight, session=Session(
+        isolated_settings, models={"fake:small": small, "fake:big": big}))
+    with pytest.raises(ContextLengthError, match=r"agent totals: .*num_ctx 400") as info:
         await failing.run(TEXT)
+    assert info.value.context_length == 400 and (info.value.prompt_tokens or 0) > 350
+    assert "num_ctx" in (info.value.fix or "") and "drop_oldest" in (info.value.fix or "")
+    assert not small.requests and not big.requests  # refused before sending; no escalation
     dropping = Agent[Total](spec(examples=examples, on_overflow="drop_oldest",
                                  options={"num_ctx": 400, "max_tokens": 50}),
                             session=Session(isolated_settings, models={"fake:small": small}))

@@ -1,6 +1,6 @@
 import pytest
 
-from shoal.errors import ContextLengthError, ModelResponseError
+from shoal.errors import ContextLengthError, ModelResponseError, ModelUnavailable
 from shoal.models import ChatOptions, ChatRequest, Message, Tool, ToolCall
 from shoal.models.openai_wire import (
     StreamAssembler,
@@ -72,9 +72,15 @@ def test_error_bodies_map_to_the_right_error() -> None:
                                          "n_prompt_tokens": 630, "n_ctx": 512}},
                               model="m", status_code=None)
     assert isinstance(context, ContextLengthError) and context.context_length == 512
-    other = error_from_body({"error": {"code": 503, "message": "loading"}}, model="m",
+    busy = error_from_body({"error": {"code": 503, "message": "loading"}}, model="m",
+                           status_code=None)
+    assert isinstance(busy, ModelUnavailable) and "busy (503)" in busy.message
+    refused = error_from_body({"error": {"message": "bad key"}}, model="m", status_code=401,
+                              key_setting="SHOAL_OPENAI_API_KEY")
+    assert isinstance(refused, ModelUnavailable) and "SHOAL_OPENAI_API_KEY" in str(refused.fix)
+    other = error_from_body({"error": {"code": 500, "message": "crashed"}}, model="m",
                             status_code=None)
-    assert isinstance(other, ModelResponseError) and other.status_code == 503
+    assert isinstance(other, ModelResponseError) and other.status_code == 500
 
 
 def test_stream_assembler_joins_text_and_keeps_final_usage() -> None:
