@@ -66,9 +66,11 @@ class OcrToSqlSpecs:
     invoice: AgentSpec[Invoice]
 
 
-def ocr_to_sql_specs(model: str = "pack:qwen2.5-coder-0.5b",
+def ocr_to_sql_specs(model: str | None = None,
                      escalate_to: tuple[str, ...] = ("pack:qwen2.5-coder-1.5b",),
-                     router_model: str = "pack:qwen2.5-coder-0.5b") -> OcrToSqlSpecs:
+                     router_model: str | None = None) -> OcrToSqlSpecs:
+    """The router and the two extractors. `model` and `router_model` None: the settings'
+    default_model; `escalate_to` () turns escalation off."""
     router = classifier_spec("document_router", DOCUMENT_TYPES, model=router_model,
                              descriptions={"receipt": "a shop or restaurant receipt",
                                            "invoice": "a business invoice with a number and "

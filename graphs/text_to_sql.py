@@ -21,7 +21,7 @@ from langgraph.runtime import Runtime
 from shoal.agents import Agent, AgentSpec
 from shoal.agents.library import SQLTask, sql_writer_spec
 from shoal.agents.library.sql_writer import clean_sql
-from shoal.errors import AgentError, OutputValidationError
+from shoal.errors import AgentError, InputError, OutputValidationError
 from shoal.graphs.context import GraphDeps
 from shoal.graphs.runner import GraphDefinition, invoke_recorded
 from shoal.memory import RunLedger
@@ -29,8 +29,8 @@ from shoal.session import Session
 from shoal.tools.sql_database import SQLDatabase
 from shoal.tools.sql_guard import SQLRejected
 
-__all__ = ["AskState", "TextToSqlDeps", "ask", "build_text_to_sql", "link_tables",
-           "text_to_sql_definition", "text_to_sql_writer"]
+__all__ = ["AskState", "TextToSqlDeps", "ask", "build_text_to_sql", "check_database",
+           "check_question", "link_tables", "text_to_sql_definition", "text_to_sql_writer"]
 
 _LINK_ALL_UP_TO = 8  # schemas this small go to the writer whole
 
@@ -53,8 +53,9 @@ class TextToSqlDeps(GraphDeps):
     writer: Agent[str]  # cheap model first; checks its SQL on `database`, escalates on failure
 
 
-def text_to_sql_writer(database: SQLDatabase, small: str = "pack:qwen2.5-coder-0.5b",
+def text_to_sql_writer(database: SQLDatabase, small: str | None = None,
                        big: str | None = "pack:qwen2.5-coder-1.5b") -> AgentSpec[str]:
+    """`small` None: the settings' default_model; `big` None: no escalation."""
     return sql_writer_spec("sql_writer", model=small, escalate_to=(big,) if big else (),
                            database=database)
 
@@ -134,20 +135,41 @@ def build_text_to_sql() -> StateGraph[AskState, TextToSqlDeps, AskState, AskStat
 
 
 def text_to_sql_definition(session: Session, *, db_url: str,
-                           small: str = "pack:qwen2.5-coder-0.5b",
+                           small: str | None = None,
                            big: str | None = "pack:qwen2.5-coder-1.5b",
                            ) -> GraphDefinition[TextToSqlDeps]:
-    """The pipeline over `db_url` with a writer of `small` escalating to `big` (None: the
-    small model alone)."""
+    """The pipeline over `db_url` with a writer of `small` (None: the settings' default_model)
+    escalating to `big` (None: the small model alone)."""
     database = SQLDatabase(db_url)
     writer = Agent(text_to_sql_writer(database, small, big), session=session)
     return GraphDefinition("text_to_sql", build_text_to_sql(),
                            TextToSqlDeps(database=database, writer=writer))
 
 
+async def check_question(database: SQLDatabase, question: str) -> None:
+    """Refuse at once what no model call can answer: an empty question, a database with no
+    tables. (A question too long for the context is refused by the writer's first call, before
+    anything is generated.)"""
+    if not question.strip():
+        raise InputError("the question is empty", source="question",
+                         fix='ask a question, e.g. shoal ask "How many invoices are there?"')
+    await check_database(database)
+
+
+async def check_database(database: SQLDatabase) -> None:
+    """Raise InputError when `database` is missing or has no tables."""
+    if not await asyncio.to_thread(database.tables):
+        raise InputError(f"{database.address.redacted} has no tables to ask about",
+                         source=database.address.redacted,
+                         fix="point --db at a database with data, or load some first "
+                             "(shoal ocr-to-sql FILE... --db URL)")
+
+
 async def ask(definition: GraphDefinition[TextToSqlDeps], question: str, *,
               ledger: RunLedger | None = None, graph: Any = None) -> AskState:
-    """Answer one question (pass a compiled `graph` to reuse it across questions)."""
+    """Answer one question (pass a compiled `graph` to reuse it across questions). Raises
+    InputError for an empty question or a database without tables."""
+    await check_question(definition.deps.database, question)
     state: AskState = await invoke_recorded(definition, graph or definition.compile(),
                                             {"question": question}, thread_id=question,
                                             ledger=ledger)

@@ -30,11 +30,12 @@ def classifier_spec(
     labels: Sequence[str],
     *,
     descriptions: Mapping[str, str] | None = None,
-    model: str = "pack:qwen2.5-coder-1.5b",
+    model: str | None = "pack:qwen2.5-coder-1.5b",
     escalate_to: tuple[str, ...] = (),
 ) -> AgentSpec[object]:
-    """The default model is the 1.5B pack: on 20 support messages x 3 labels it scored 19/20,
-    where the 0.5B scored 14/20 and SmolLM2-135M 7/20 (`python -m bench.routing`)."""
+    """`model` None: the settings' default_model. The default is the 1.5B pack: on 20 support
+    messages x 3 labels it scored 19/20, where the 0.5B scored 14/20 and SmolLM2-135M 7/20
+    (`python -m bench.routing`)."""
     return AgentSpec(
         name=name, description=f"classifies text as one of: {', '.join(labels)}", model=model,
         escalate_to=escalate_to, prompt="classifier.md",

@@ -38,7 +38,7 @@ def extractor_spec(
     name: str = "invoice_extractor",
     *,
     output: type[BaseModel] = Invoice,
-    model: str = "pack:qwen2.5-coder-0.5b",
+    model: str | None = None,
     escalate_to: tuple[str, ...] = ("pack:qwen2.5-coder-1.5b",),
     check_amounts: bool = True,
 ) -> AgentSpec[Any]:

@@ -56,7 +56,7 @@ def answers_on(database: SQLDatabase) -> Validator:
 def sql_writer_spec(
     name: str = "sql_writer",
     *,
-    model: str = "pack:qwen2.5-coder-0.5b",
+    model: str | None = None,
     escalate_to: tuple[str, ...] = ("pack:qwen2.5-coder-1.5b",),
     database: SQLDatabase | None = None,
 ) -> AgentSpec[str]:

@@ -9,7 +9,7 @@ __all__ = ["summarizer_spec"]
 
 
 def summarizer_spec(
-    name: str = "summarizer", *, model: str = "pack:qwen2.5-coder-0.5b", max_tokens: int = 120
+    name: str = "summarizer", *, model: str | None = None, max_tokens: int = 120
 ) -> AgentSpec[str]:
     return AgentSpec(
         name=name, description="summarizes text in two sentences", model=model,

@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from shoal.catalog import config_files, find_config
+from shoal.cli.output import table_console
 from shoal.cli.session import in_session
 from shoal.errors import ConfigError
 from shoal.session import Session
@@ -44,7 +45,7 @@ def list_agents() -> None:
             continue
         table.add_row(spec.name, spec.model or f"{settings.default_model} (default)",
                       ", ".join(spec.escalate_to), spec.description, str(path))
-    out = Console(soft_wrap=True)
+    out = table_console()
     out.print(table)
     out.print(f"[dim]searched: {', '.join(str(d) for d in settings.search_dirs('agents'))}[/]")
 

@@ -11,8 +11,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from shoal.cli.options import EscalateTo, Escalation, ModelOption, escalation_chain
 from shoal.cli.session import in_session
-from shoal.errors import ConfigError, InputError
+from shoal.errors import ConfigError, InputError, ShoalError
 from shoal.session import Session
 
 __all__ = ["ask"]
@@ -41,42 +42,57 @@ def _line(item_id: Any, state: dict[str, Any]) -> dict[str, Any]:
             "error": state.get("error") if not rows else None}
 
 
+def _answered(state: dict[str, Any]) -> bool:
+    """A query ran (its rows, possibly none, are the answer)."""
+    return bool(state.get("rows")) or (bool(state.get("sql")) and not state.get("error"))
+
+
 def ask(
     question: Annotated[str | None, typer.Argument(help="a question about the data")] = None,
     db: Annotated[str, typer.Option(help="database URL, e.g. sqlite:///docs.db")] = "",
     questions: Annotated[Path | None, typer.Option(help="JSONL of {id, question} (batch)")]
     = None,
-    no_escalation: Annotated[bool, typer.Option(help="use the small model only")] = False,
+    model: ModelOption = None,
+    escalate_to: EscalateTo = None,
+    escalation: Escalation = True,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
-    """Answer questions with SQL on a read-only, guarded connection."""
+    """Answer questions with SQL on a read-only, guarded connection. Exits 1 when no answer
+    was found (batch: when no question got one)."""
     from shoal.graphs.text_to_sql import ask as ask_graph
-    from shoal.graphs.text_to_sql import text_to_sql_definition
+    from shoal.graphs.text_to_sql import check_database, text_to_sql_definition
 
     if not db:
         raise ConfigError("--db is required", fix="pass --db sqlite:///file.db")
     if (question is None) == (questions is None):
         raise ConfigError("give one question, or --questions FILE.jsonl",
                           fix='shoal ask "How many invoices?" --db sqlite:///docs.db')
-    big = None if no_escalation else "pack:qwen2.5-coder-1.5b"
+    big = next(iter(escalation_chain(escalate_to, escalation)), None)
     if questions is not None:
         items = _questions(questions)
 
-        async def batch(session: Session) -> None:
-            definition = text_to_sql_definition(session, db_url=db, big=big)
+        async def batch(session: Session) -> int:
+            definition = text_to_sql_definition(session, db_url=db, small=model, big=big)
+            await check_database(definition.deps.database)  # else every question fails
             graph = definition.compile()  # models load once, for every question
+            answered = 0
             for item in items:
-                state = await ask_graph(definition, str(item["question"]),
-                                        ledger=session.ledger, graph=graph)
-                sys.stdout.write(json.dumps(_line(item.get("id"), dict(state)), default=str)
-                                 + "\n")
+                try:
+                    state = dict(await ask_graph(definition, str(item["question"]),
+                                                 ledger=session.ledger, graph=graph))
+                except ShoalError as exc:  # this question failed; the next may not
+                    state = {"error": str(exc)}
+                answered += _answered(state)
+                sys.stdout.write(json.dumps(_line(item.get("id"), state), default=str) + "\n")
                 sys.stdout.flush()
+            return answered
 
-        in_session(batch)
+        if items and in_session(batch) == 0:
+            raise typer.Exit(1)
         return
 
     async def one(session: Session) -> dict[str, Any]:
-        definition = text_to_sql_definition(session, db_url=db, big=big)
+        definition = text_to_sql_definition(session, db_url=db, small=model, big=big)
         return dict(await ask_graph(definition, str(question), ledger=session.ledger))
 
     state = in_session(one)
@@ -85,7 +101,13 @@ def ask(
                    "summary": state.get("summary"), "model": state.get("writer")},
                   sys.stdout, indent=2, default=str)
         sys.stdout.write("\n")
-        return
+    else:
+        _print(state)
+    if not _answered(state):
+        raise typer.Exit(1)
+
+
+def _print(state: dict[str, Any]) -> None:
     out = Console(highlight=False, soft_wrap=True)
     out.print(f"[bold]SQL[/]: {state.get('sql') or '-'}")
     if state.get("rows"):

@@ -12,6 +12,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
+from shoal.cli.options import EscalateTo, Escalation, ModelOption, escalation_chain
+from shoal.cli.output import table_console
 from shoal.cli.session import in_session
 from shoal.errors import ConfigError
 from shoal.session import Session
@@ -33,10 +35,19 @@ def ocr_to_sql(
     files: Annotated[list[Path], typer.Argument(help="images (PNG/JPEG/TIFF) or PDFs")],
     db: Annotated[str, typer.Option(help="target database URL, e.g. sqlite:///docs.db")],
     engine: Annotated[str, typer.Option(help="OCR engine: rapidocr or tesseract")] = "rapidocr",
+    model: ModelOption = None,
+    escalate_to: EscalateTo = None,
+    escalation: Escalation = True,
     as_json: Annotated[bool, typer.Option("--json", help="print the records as JSON")] = False,
 ) -> None:
-    """OCR documents, extract typed fields with small models, insert them idempotently."""
-    from shoal.graphs.ocr_to_sql import DocState, ocr_to_sql_definition, run_documents
+    """OCR documents, extract typed fields with small models, insert them idempotently.
+    Exits 1 when every file failed."""
+    from shoal.graphs.ocr_to_sql import (
+        DocState,
+        ocr_to_sql_definition,
+        ocr_to_sql_specs,
+        run_documents,
+    )
     from shoal.tools.ocr import Engine
 
     if engine not in ("rapidocr", "tesseract"):
@@ -53,7 +64,9 @@ def ocr_to_sql(
                           highlight=False, soft_wrap=True)
 
         async def batch(session: Session) -> list[DocState]:
-            definition = ocr_to_sql_definition(session, db_url=db, engine=cast(Engine, engine))
+            specs = ocr_to_sql_specs(model, escalation_chain(escalate_to, escalation), model)
+            definition = ocr_to_sql_definition(session, db_url=db, engine=cast(Engine, engine),
+                                               specs=specs)
             return await run_documents(list(files), definition, session.ledger, done)
 
         states = in_session(batch)
@@ -66,9 +79,7 @@ def ocr_to_sql(
         table = Table(*columns)
         for r in records:
             table.add_row(*[str(r[k]) if r[k] is not None else "-" for k in columns])
-        out = Console()
-        if not out.is_terminal:  # piped or logged: do not squeeze records into 80 columns
-            out = Console(width=140)
+        out = table_console()
         out.print(table)
-    if any(r["status"] == "error" for r in records) and len(records) == 1:
+    if records and all(r["status"] == "error" for r in records):
         raise typer.Exit(1)

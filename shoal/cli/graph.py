@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from shoal.cli.output import table_console
 from shoal.cli.session import cli_session, in_session
 from shoal.errors import ConfigError
 from shoal.session import Session
@@ -38,7 +39,7 @@ def list_graphs() -> None:
             table.add_row(name, "-", f"[red]invalid: {exc.message}[/]", str(path))
             continue
         table.add_row(name, ", ".join(spec.nodes), spec.description, str(path))
-    out = Console(soft_wrap=True)
+    out = table_console()
     out.print(table)
     out.print(f"[dim]searched: {', '.join(str(d) for d in settings.search_dirs('graphs'))}[/]")
     out.print("[dim]Python graphs run by import path: shoal run package.module:function[/]")

@@ -7,9 +7,9 @@ import sys
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from shoal.cli.output import table_console
 from shoal.memory import DatabaseURL
 from shoal.settings import find_config_file, load_settings, sources
 
@@ -50,7 +50,7 @@ def info(as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = F
         json.dump({"settings": rows, "locations": locations}, sys.stdout, indent=2)
         sys.stdout.write("\n")
         return
-    out = Console(soft_wrap=True, highlight=False)
+    out = table_console()
     table = Table("setting", "value", "source", "environment variable")
     for row in rows:
         table.add_row(row["setting"], row["value"], row["source"], row["environment"])

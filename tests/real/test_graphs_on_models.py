@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from shoal.agents import Agent, load_agent_spec
-from shoal.graphs import FlowDeps, GraphRunner, fan_out, load_definition, router
+from shoal.graphs import FlowDeps, GraphRunner, fan_out, load_definition, router, run_graph
 from shoal.session import Session
 from shoal.settings import load_settings
 
@@ -32,6 +32,24 @@ async def test_python_router_graph(qwen_gguf: Path, qwen15_gguf: Path,
     state = await graph.compile().ainvoke({"input": MESSAGE}, context=FlowDeps())
     assert state["outputs"]["support_router"] == {"label": "shipping"}
     assert "shipping" in state["outputs"] and isinstance(state["value"], str)
+    assert any(w in state["value"].lower() for w in ("parcel", "tracking", "arriv"))
+
+
+BILLING = "I was charged twice for invoice 4471 this month and I want a refund of 39 EUR."
+
+
+async def test_shipped_triage_answers_about_the_message(qwen_gguf: Path, qwen15_gguf: Path,
+                                                        tmp_path: Path) -> None:
+    """The packaged support_triage (found with no agents_dir or graphs_dir set): the billing
+    desk reads the customer's message, not the classifier's label."""
+    settings = load_settings(database_url=f"sqlite:///{tmp_path / 'shoal.db'}")
+    async with Session(settings) as session:
+        outcome = await run_graph(load_definition("support_triage", session), BILLING,
+                                  session=session)
+    assert outcome.state["outputs"]["classify"] == {"label": "billing"}
+    reply = str(outcome.state["outputs"]["billing_desk"]).lower()
+    assert any(w in reply for w in ("charged", "twice", "refund", "4471", "39"))
+    assert "is billing" not in reply
 
 
 async def test_python_fan_out_graph(qwen_gguf: Path, real_session: Session) -> None:

@@ -164,12 +164,14 @@ def test_cli_ask_batch_writes_jsonl(qwen_gguf: Path, shop_db: Path, tmp_path: Pa
                                    cli_env: dict[str, str]) -> None:
     questions = tmp_path / "q.jsonl"
     questions.write_text('{"id": "a", "question": "How many orders are there?"}\n'
-                         '{"id": "b", "question": "List the customer names."}\n')
+                         '{"id": "b", "question": "List the customer names."}\n'
+                         '{"id": "c", "question": "   "}\n')
     done = invoke("ask", "--questions", str(questions), "--db", f"sqlite:///{shop_db}",
-                  "--no-escalation", env=cli_env)
-    assert done.exit_code == 0, done.output
+                  "--model", "pack:qwen2.5-coder-0.5b", "--no-escalation", env=cli_env)
+    assert done.exit_code == 0, done.output  # some questions were answered
     lines = [json.loads(line) for line in done.stdout.splitlines()]
-    assert [line["id"] for line in lines] == ["a", "b"]
+    assert [line["id"] for line in lines] == ["a", "b", "c"]
+    assert "the question is empty" in lines[2]["error"] and lines[2]["sql"] is None
     assert lines[0]["rows"] == [[4]] and lines[0]["error"] is None
     assert sorted(r[0] for r in lines[1]["rows"]) == ["Ada", "Grace", "Linus"]
 
