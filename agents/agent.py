@@ -22,6 +22,7 @@ from shoal.agents.result import AgentResult, AttemptLog, ToolMode
 from shoal.agents.spec import AgentSpec
 from shoal.agents.tool_loop import StepsExhausted, run_tool_loop, tool_mode
 from shoal.agents.validation import InvalidOutput, OutputPlan, output_plan
+from shoal.agents.vote import Ballot, Tally, tally
 from shoal.errors import ContextLengthError, ModelError, OutputValidationError
 from shoal.memory import CallCache
 from shoal.models import ChatModel, ChatRequest, ChatResponse, Message, Usage
@@ -100,12 +101,19 @@ class Agent(Generic[T]):
         messages = build_messages(self.spec, self.instructions(), text)
         chain = self.chain()
         unanswered: ModelError | None = None  # why the last model tried gave no answer
-        for uri in chain:
+        ballots: list[Ballot] = []
+        for index, uri in enumerate(chain):
             mode: ToolMode | None = None
             try:
                 if self.spec.tools:
                     mode = tool_mode(self.spec, self.session.probe(uri))
                     output = await run_tool_loop(self, uri, mode, plan, messages, log)
+                elif self.spec.vote is not None:
+                    decided = await self._vote(index, uri, plan, messages, log, ballots)
+                    if decided is None:
+                        continue
+                    return log.result(decided.winner.output, decided.winner.model, None,
+                                      decided.confidence)
                 else:
                     output = await self._structured(uri, plan, messages, log)
             except ModelError as exc:  # this model cannot serve: try the next one
@@ -119,6 +127,8 @@ class Agent(Generic[T]):
                 unanswered = None
                 continue
             return log.result(output, uri, mode)
+        if (best := tally(ballots)) is not None:  # no model was sure: the best group seen
+            return log.result(best.winner.output, best.winner.model, None, best.confidence)
         if unanswered is not None:
             raise unanswered.in_agent(self.spec.name, tuple(log.attempts))
         if len(chain) < 1 + len(self.spec.escalate_to):
@@ -143,6 +153,49 @@ class Agent(Generic[T]):
             if verdict.accepted:
                 return verdict.output
         raise InvalidOutput([log.attempts[-1].error or "invalid output"])
+
+    async def _vote(self, index: int, uri: str, plan: OutputPlan, messages: list[Message],
+                    log: AttemptLog, ballots: list[Ballot]) -> Tally | None:
+        """The first model draws `vote.samples` answers in one request: a clear majority
+        decides (None: no clear majority). A later model answers once (with repairs); its
+        valid answer decides, weighing as much as all the samples."""
+        vote = self.spec.vote
+        assert vote is not None
+        if index > 0:
+            output = await self._structured(uri, plan, messages, log)
+            try:
+                key = await vote.key_of(output, plan.text)
+            except ValueError as exc:
+                raise InvalidOutput([str(exc)]) from exc
+            ballots.append(Ballot(output, key, uri, weight=vote.samples))
+            decided = tally(ballots)
+            assert decided is not None
+            return decided if decided.winner.model == uri else Tally(
+                Ballot(output, key, uri), decided.votes, decided.total, decided.runner_up)
+        log.check_budget()
+        options = self.spec.options.model_copy(update={
+            "n": vote.samples, "temperature": vote.temperature, "seed": vote.seed})
+        request = ChatRequest(messages=tuple(messages), output_schema=plan.schema,
+                              options=options)
+        response = await self.call(uri, request)
+        for number, answer in enumerate(response.texts):
+            usage = response.usage if number == 0 else Usage(calls=0)
+            try:
+                output = await plan.parse(answer)
+                key = await vote.key_of(output, plan.text)
+            except InvalidOutput as exc:
+                log.record(uri, usage, answer, "; ".join(exc.problems))
+                log.partial = exc.partial if exc.partial is not None else log.partial
+                ballots.append(Ballot(answer, None, uri, valid=False))
+                continue
+            except ValueError as exc:
+                log.record(uri, usage, answer, str(exc))
+                ballots.append(Ballot(answer, None, uri, valid=False))
+                continue
+            log.record(uri, usage, answer)
+            ballots.append(Ballot(output, key, uri))
+        decided = tally(ballots)
+        return decided if decided is not None and decided.accepted(vote) else None
 
     async def aclose(self) -> None:
         """Close the private session, if this agent opened one (a given session is left to

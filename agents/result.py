@@ -36,6 +36,7 @@ class AgentResult(Generic[T]):
     seconds: float
     steps: tuple[ToolStep, ...] = ()
     tool_mode: ToolMode | None = None  # how tools were offered to the model that answered
+    confidence: float | None = None  # with a vote: the share of votes the answer's group holds
 
     @property
     def escalated(self) -> bool:
@@ -82,6 +83,7 @@ class AttemptLog:
             fix="raise the spec's budget, or simplify the input",
         )
 
-    def result(self, output: T, model: str, tool_mode: ToolMode | None) -> AgentResult[T]:
+    def result(self, output: T, model: str, tool_mode: ToolMode | None,
+               confidence: float | None = None) -> AgentResult[T]:
         return AgentResult(output, self.usage, tuple(self.attempts), model, self.seconds,
-                           tuple(self.steps), tool_mode)
+                           tuple(self.steps), tool_mode, confidence)

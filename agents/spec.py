@@ -13,6 +13,7 @@ from typing import Any, Generic, Literal, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from shoal.agents.vote import Vote
 from shoal.errors import ConfigError
 from shoal.frozen import Frozen
 from shoal.imports import config_roots, importable_from, resolve_import
@@ -68,6 +69,7 @@ class AgentSpec(BaseModel, Generic[OutputT]):
     retries: int = Field(default=2, ge=0)
     validators: tuple[Validator, ...] = ()
     budget: Budget = Budget()
+    vote: Vote | None = None  # draw several answers and accept agreement (shoal.agents.vote)
     on_overflow: Literal["error", "drop_oldest"] = "error"
     cache: bool = True  # may use the session's call cache, when the session has one
 
@@ -107,6 +109,8 @@ class AgentSpec(BaseModel, Generic[OutputT]):
     def _one_prompt_source(self) -> AgentSpec[OutputT]:
         if self.instructions and self.prompt:
             raise ValueError("give either instructions (text) or prompt (a file), not both")
+        if self.vote is not None and self.tools:
+            raise ValueError("vote works on answers, not tool loops: drop vote or tools")
         names = [t.name for t in self.tools]
         if len(set(names)) != len(names):
             raise ValueError(f"tool names must be unique, got {names}")

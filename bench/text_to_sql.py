@@ -1,15 +1,20 @@
-"""Text-to-SQL on the Spider dev questions (../shared/data/spider_dev): execution accuracy,
-valid-SQL rate and seconds per question, side by side for
-  raw      qwen2.5-coder-0.5b zero-shot: DDL + question in, SQL text out, run as is
-  shoal    the Shoal pipeline with the 0.5B only (linking, JSON output, guard, self-correction)
-  shoal+   the pipeline escalating to qwen2.5-coder-1.5b
+"""Text-to-SQL on the Spider dev questions (../shared/data/spider_dev), side by side in one run:
+  raw-0.5b      qwen2.5-coder-0.5b zero-shot: DDL + question in, SQL text out, run as is
+  raw-1.5b      qwen2.5-coder-1.5b zero-shot, the same prompt: the baseline a user would pick
+  shoal         the default pipeline: the 0.5B draws 4 queries, agreement of their results
+                decides, else the 1.5B answers (the agreement cascade)
+  shoal-small   the same vote, no escalation: the 0.5B alone
+  shoal-greedy  one greedy 0.5B query, repaired when it fails or returns nothing, then the
+                1.5B (the pipeline before the vote)
 
-    .venv/bin/python -m bench.text_to_sql [--limit 80] [--modes raw,shoal,shoal+]
+    .venv/bin/python -m bench.text_to_sql [--limit 80] [--modes raw-0.5b,raw-1.5b,shoal,...]
 
-The schema files are empty; each is copied and filled with seeded random rows (text columns
-draw from the string literals of that schema's gold queries, so filters can match). A
-prediction is correct when its result equals the gold result (as a multiset; in order when the
-gold query has ORDER BY).
+Each mode runs over every question before the next starts (as one user would run it), so the
+llama.cpp prompt cache serves each the way it would in use. The schema files are empty; each
+is copied and filled with seeded random rows (text columns draw from the string literals of
+that schema's gold queries, so filters can match). A prediction is correct when its result
+equals the gold result (as a multiset; in order when the gold query has ORDER BY). CPU seconds
+are the process's (llama.cpp runs in it), so they include every thread.
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from shoal.agents.library.sql_writer import clean_sql
-from shoal.graphs.text_to_sql import ask, text_to_sql_definition
+from shoal.graphs.text_to_sql import SAMPLES, ask, text_to_sql_definition
 from shoal.models import ChatOptions, ChatRequest, Message
 from shoal.session import Session
 from shoal.settings import load_settings
@@ -41,7 +46,14 @@ from shoal.settings import load_settings
 class Score:
     correct: int = 0
     valid: int = 0
+    escalated: int = 0
     seconds: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
+    tokens: list[int] = field(default_factory=list)
+
+
+MODES = ("raw-0.5b", "raw-1.5b", "shoal", "shoal-small", "shoal-greedy")
+SMALL, BIG = "pack:qwen2.5-coder-0.5b", "pack:qwen2.5-coder-1.5b"
 
 
 # shared/ lies beside the repo (as in CI); SHOAL_SPIDER_DIR overrides
@@ -110,18 +122,23 @@ def same(gold_sql: str, gold: list[Any], predicted: list[Any] | None) -> bool:
     return Counter(norm) == Counter(pred)
 
 
-async def raw_sql(question: dict[str, Any], session: Session) -> str:
-    model = session.model("pack:qwen2.5-coder-0.5b")
+async def raw_sql(question: dict[str, Any], session: Session, uri: str) -> tuple[str, int]:
+    model = session.model(uri)
     prompt = f"{question['ddl']}\n\n-- SQLite query answering: {question['question']}"
     reply = await model.chat(ChatRequest(messages=(Message.user(prompt),),
                                          options=ChatOptions(temperature=0, max_tokens=256)))
-    return clean_sql(reply.text)
+    return clean_sql(reply.text), reply.usage.total_tokens
+
+
+def p90(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(0.9 * len(ordered)))]
 
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--limit", type=int, default=80)
-    parser.add_argument("--modes", default="raw,shoal,shoal+")
+    parser.add_argument("--modes", default=",".join(MODES))
     args = parser.parse_args()
     questions = [json.loads(line) for line in
                  (SPIDER / "dev.jsonl").read_text().splitlines()][: args.limit]
@@ -132,12 +149,15 @@ async def main() -> None:
         await _run(questions, modes, scores, session)
     n = len(questions)
     print(f"\n{n} Spider dev questions on {len({q['schema_id'] for q in questions})} schemas "
-          "filled with seeded random rows")
-    print(f"{'mode':<10}{'exec acc':>10}{'valid SQL':>11}{'s/question':>12}")
+          "filled with seeded random rows; 2-core CPU, no call cache")
+    print(f"{'mode':<14}{'exec acc':>9}{'valid SQL':>10}{'s/q mean':>9}{'s/q p90':>8}"
+          f"{'CPU s/q':>8}{'tokens/q':>9}{'escalated':>10}")
     for mode in modes:
         s = scores[mode]
-        print(f"{mode:<10}{s.correct / n:>10.1%}{s.valid / n:>11.1%}"
-              f"{statistics.mean(s.seconds):>12.2f}")
+        print(f"{mode:<14}{s.correct / n:>9.1%}{s.valid / n:>10.1%}"
+              f"{statistics.mean(s.seconds):>9.2f}{p90(s.seconds):>8.2f}"
+              f"{statistics.mean(s.cpu):>8.2f}{statistics.mean(s.tokens):>9.0f}"
+              f"{s.escalated / n:>10.1%}")
 
 
 async def _run(questions: list[dict[str, Any]], modes: list[str], scores: dict[str, Score],
@@ -149,28 +169,32 @@ async def _run(questions: list[dict[str, Any]], modes: list[str], scores: dict[s
             dbs[schema_id] = Path(tmp) / f"{schema_id}.sqlite"
             fill(SPIDER / "schemas" / f"{schema_id}.sqlite", dbs[schema_id], _literals(gold),
                  seed=index)
-        definitions = {
-            (mode, schema_id): text_to_sql_definition(
-                session, db_url=f"sqlite:///{db}",
-                big=None if mode == "shoal" else "pack:qwen2.5-coder-1.5b")
-            for mode in modes if mode != "raw" for schema_id, db in dbs.items()}
-        for number, q in enumerate(questions, 1):
-            db = dbs[q["schema_id"]]
-            _, gold = result(db, q["gold_sql"])
-            for mode in modes:
-                started = time.perf_counter()
-                if mode == "raw":
-                    sql = await raw_sql(q, session)
+        golds = {q["id"]: result(dbs[q["schema_id"]], q["gold_sql"])[1] for q in questions}
+        for mode in modes:
+            definitions = {schema_id: text_to_sql_definition(
+                session, db_url=f"sqlite:///{db}", small=SMALL,
+                big=None if mode == "shoal-small" else BIG,
+                samples=None if mode == "shoal-greedy" else SAMPLES)
+                for schema_id, db in dbs.items()} if mode.startswith("shoal") else {}
+            score = scores[mode]
+            for number, q in enumerate(questions, 1):
+                db = dbs[q["schema_id"]]
+                started, cpu = time.perf_counter(), time.process_time()
+                if mode.startswith("raw"):
+                    sql, tokens = await raw_sql(q, session, SMALL if mode == "raw-0.5b" else BIG)
+                    escalated = False
                 else:
-                    state = await ask(definitions[(mode, q["schema_id"])], q["question"])
-                    sql = state.get("sql") or ""
-                seconds = time.perf_counter() - started
+                    state = await ask(definitions[q["schema_id"]], q["question"])
+                    sql, tokens = state.get("sql") or "", state.get("tokens", 0)
+                    escalated = bool(state.get("escalated"))
+                score.seconds.append(time.perf_counter() - started)
+                score.cpu.append(time.process_time() - cpu)
                 ran, rows = result(db, sql) if sql else (False, None)
-                score = scores[mode]
                 score.valid += ran
-                score.correct += ran and same(q["gold_sql"], gold, rows)
-                score.seconds.append(seconds)
-            print(f"  {number}/{len(questions)}", flush=True, end="\r")
+                score.correct += ran and same(q["gold_sql"], golds[q["id"]], rows)
+                score.tokens.append(tokens)
+                score.escalated += escalated
+                print(f"  {mode} {number}/{len(questions)}", flush=True, end="\r")
 
 
 if __name__ == "__main__":

@@ -39,6 +39,9 @@ class AskState(TypedDict, total=False):
     question: str
     tables: list[str]
     writer: str  # the model whose SQL was used
+    confidence: float | None  # share of the writer's votes behind the SQL used
+    escalated: bool
+    tokens: int  # the writer's, prompt + completion
     sql: str
     columns: list[str]
     rows: list[list[Any]]
@@ -53,11 +56,16 @@ class TextToSqlDeps(GraphDeps):
     writer: Agent[str]  # cheap model first; checks its SQL on `database`, escalates on failure
 
 
+SAMPLES = 4  # queries the small model draws per question; agreement decides (see vote.py)
+
+
 def text_to_sql_writer(database: SQLDatabase, small: str | None = None,
-                       big: str | None = "pack:qwen2.5-coder-1.5b") -> AgentSpec[str]:
-    """`small` None: the settings' default_model; `big` None: no escalation."""
+                       big: str | None = "pack:qwen2.5-coder-1.5b",
+                       samples: int | None = SAMPLES) -> AgentSpec[str]:
+    """`small` None: the settings' default_model; `big` None: no escalation; `samples` None:
+    one greedy query, repaired on failure, instead of a vote."""
     return sql_writer_spec("sql_writer", model=small, escalate_to=(big,) if big else (),
-                           database=database)
+                           database=database, samples=samples)
 
 
 def link_tables(db: SQLDatabase, question: str, k: int = 5) -> list[str]:
@@ -89,13 +97,16 @@ async def _write(state: AskState, *, runtime: Runtime[TextToSqlDeps]) -> dict[st
     task = SQLTask(question=state["question"], schema_sql=deps.database.ddl(state["tables"]))
     try:
         result = await deps.recorder.run("write", deps.writer, task)
-    except OutputValidationError as exc:
-        if exc.partial is None:
-            return {"sql": "", "error": f"no valid SQL: {exc.message}"}
-        return {"sql": clean_sql(str(exc.partial)), "writer": exc.attempts[-1].model}
     except AgentError as exc:
-        return {"sql": "", "error": f"no valid SQL: {exc.message}"}
-    return {"sql": clean_sql(result.output), "writer": result.model}
+        spent = {"tokens": sum(a.usage.total_tokens for a in exc.attempts), "confidence": 0.0,
+                 "escalated": len({a.model for a in exc.attempts}) > 1}
+        if isinstance(exc, OutputValidationError) and exc.partial is not None:
+            return {"sql": clean_sql(str(exc.partial)), "writer": exc.attempts[-1].model,
+                    **spent}
+        return {"sql": "", "error": f"no valid SQL: {exc.message}", **spent}
+    return {"sql": clean_sql(result.output), "writer": result.model,
+            "confidence": result.confidence, "escalated": result.escalated,
+            "tokens": result.usage.total_tokens}
 
 
 async def _execute(state: AskState, *, runtime: Runtime[TextToSqlDeps]) -> dict[str, Any]:
@@ -137,11 +148,12 @@ def build_text_to_sql() -> StateGraph[AskState, TextToSqlDeps, AskState, AskStat
 def text_to_sql_definition(session: Session, *, db_url: str,
                            small: str | None = None,
                            big: str | None = "pack:qwen2.5-coder-1.5b",
+                           samples: int | None = SAMPLES,
                            ) -> GraphDefinition[TextToSqlDeps]:
     """The pipeline over `db_url` with a writer of `small` (None: the settings' default_model)
     escalating to `big` (None: the small model alone)."""
     database = SQLDatabase(db_url)
-    writer = Agent(text_to_sql_writer(database, small, big), session=session)
+    writer = Agent(text_to_sql_writer(database, small, big, samples), session=session)
     return GraphDefinition("text_to_sql", build_text_to_sql(),
                            TextToSqlDeps(database=database, writer=writer))
 

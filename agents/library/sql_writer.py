@@ -5,16 +5,19 @@ nothing goes back to the model as a repair message, and then up the escalation c
 from __future__ import annotations
 
 import re
+from collections.abc import Hashable
 from typing import Any
 
 from pydantic import BaseModel, Field
 
 from shoal.agents.spec import AgentSpec, Validator
+from shoal.agents.vote import Vote, VoteKey
 from shoal.models import ChatOptions
 from shoal.tools.sql_database import SQLDatabase
 from shoal.tools.sql_guard import SQLRejected
 
-__all__ = ["SQLTask", "answers_on", "clean_sql", "sql_writer_spec", "starts_with_select"]
+__all__ = ["SQLTask", "answers_on", "clean_sql", "result_key", "sql_writer_spec",
+           "starts_with_select"]
 
 
 class SQLTask(BaseModel):
@@ -24,8 +27,9 @@ class SQLTask(BaseModel):
 
 
 def clean_sql(text: str) -> str:
-    """The SQL of a plain-text answer: without a code fence or a trailing semicolon."""
-    fenced = re.search(r"```(?:sql)?\s*(.*?)```", text, re.S | re.I)
+    """The SQL of a plain-text answer: without a code fence (closed or cut off by a stop
+    sequence) or a trailing semicolon."""
+    fenced = re.search(r"```(?:sql)?\s*(.*?)(?:```|$)", text, re.S | re.I)
     return (fenced.group(1) if fenced else text).strip().rstrip(";").strip()
 
 
@@ -53,20 +57,44 @@ def answers_on(database: SQLDatabase) -> Validator:
     return check
 
 
+def result_key(database: SQLDatabase) -> VoteKey:
+    """Vote key: the rows a query returns (as a multiset unless it orders them), so queries
+    written differently that give the same answer agree."""
+
+    async def key(output: Any, text: str) -> Hashable:
+        sql = clean_sql(str(output))
+        try:
+            result = await database.execute(sql)
+        except SQLRejected as exc:
+            raise ValueError(f"this query fails: {exc.reason}") from exc
+        rows = [tuple(round(v, 6) if isinstance(v, float) else v for v in row)
+                for row in result.rows]
+        if re.search(r"\border\s+by\b", sql, re.I):
+            return tuple(rows)
+        return tuple(sorted(rows, key=repr))
+
+    return key
+
+
 def sql_writer_spec(
     name: str = "sql_writer",
     *,
     model: str | None = None,
     escalate_to: tuple[str, ...] = ("pack:qwen2.5-coder-1.5b",),
     database: SQLDatabase | None = None,
+    samples: int | None = None,
 ) -> AgentSpec[str]:
-    """With `database`, answers are checked by running them (`answers_on`)."""
+    """With `database`, answers are checked by running them (`answers_on`). With `samples`
+    too, the first model draws that many queries and a clear majority of equal results
+    decides; otherwise the next model answers (shoal.agents.vote)."""
     checks = (starts_with_select,) + ((answers_on(database),) if database else ())
+    vote = Vote(samples=samples, key=result_key(database)) if samples and database else None
     return AgentSpec(
         name=name, description="writes one SQLite SELECT for a question", model=model,
         # Plain text, not JSON: small coder models write SQL best as they were trained to,
         # without escaping it into a JSON string (measured in bench/text_to_sql.py).
         escalate_to=escalate_to, prompt="sql_writer.md", input=SQLTask, output=None,
-        validators=checks, options=ChatOptions(temperature=0, max_tokens=320),
-        retries=1,
+        # The statement ends at ";": stopping there saves the explanation small models add.
+        validators=checks, options=ChatOptions(temperature=0, max_tokens=200, stop=(";",)),
+        retries=1, vote=vote,
     )

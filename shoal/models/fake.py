@@ -41,20 +41,25 @@ class _FakeBase:
         raise NotImplementedError
 
     async def chat(self, request: ChatRequest) -> ChatResponse:
+        """One reply; with options.n > 1, n replies as the choices of one response."""
         started = time.perf_counter()
         self.requests.append(request)
-        reply = await self._reply(request)
-        if isinstance(reply, Exception):
-            raise reply
-        if isinstance(reply, ChatResponse):
-            return reply
-        prompt = sum(_approx_tokens(m.content) for m in request.messages)
-        text, calls = (reply, ()) if isinstance(reply, str) else ("", (reply,))
-        usage = Usage(prompt_tokens=prompt, completion_tokens=_approx_tokens(text),
+        replies = [await self._reply(request) for _ in range(request.options.n)]
+        for reply in replies:
+            if isinstance(reply, Exception):
+                raise reply
+        if len(replies) == 1 and isinstance(replies[0], ChatResponse):
+            return replies[0]
+        texts = [r.text if isinstance(r, ChatResponse) else r if isinstance(r, str) else ""
+                 for r in replies]
+        first = replies[0]
+        calls = (first,) if isinstance(first, ToolCall) else ()
+        usage = Usage(prompt_tokens=sum(_approx_tokens(m.content) for m in request.messages),
+                      completion_tokens=sum(_approx_tokens(t) for t in texts),
                       wall_seconds=time.perf_counter() - started)
-        finish = "tool_calls" if calls else "stop"
-        return ChatResponse(text=text, tool_calls=calls, usage=usage, model=self._name,
-                            finish_reason=finish)
+        return ChatResponse(text=texts[0], tool_calls=calls, usage=usage, model=self._name,
+                            finish_reason="tool_calls" if calls else "stop",
+                            choices=tuple(texts) if len(texts) > 1 else ())
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[StreamChunk]:
         response = await self.chat(request)

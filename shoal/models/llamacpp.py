@@ -37,6 +37,7 @@ __all__ = ["EmbeddedChatModel", "LoadedModel", "bounded_json_grammar", "load_ggu
 
 _log = logging.getLogger("shoal.llamacpp")
 _LOOPBACK = "127.0.0.1"
+_SLOTS = 4
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,10 @@ def _start_server(path: Path, n_ctx: int, n_threads: int, verbosity: int) -> tup
     params = xllamacpp.CommonParams()
     params.model.path = str(path)
     params.n_ctx = n_ctx
-    params.n_parallel = 1
+    # Slots for `n` answers to one prompt: the prompt is decoded once and its cache shared;
+    # one unified KV buffer, so each sequence may use the whole n_ctx.
+    params.n_parallel = _SLOTS
+    params.kv_unified = True
     params.cpuparams.n_threads = n_threads
     params.cpuparams_batch.n_threads = n_threads
     params.hostnames = [_LOOPBACK]
@@ -236,9 +240,21 @@ class EmbeddedChatModel:
             started = time.perf_counter()
             body = await asyncio.to_thread(loaded.server.handle_chat_completions, payload)
             wall = time.perf_counter() - started + load_seconds
-        response = openai_wire.response_from_body(self._check(body), model=self._name,
-                                                  wall_seconds=wall)
+            response = openai_wire.response_from_body(self._check(body), model=self._name,
+                                                      wall_seconds=wall)
+            if len(response.choices) > 1:  # llama.cpp's usage counts the first choice only
+                response = await self._count_choices(loaded, response)
         return _with_load(response, load_seconds)
+
+    async def _count_choices(self, loaded: LoadedModel, response: ChatResponse) -> ChatResponse:
+        async with httpx.AsyncClient(base_url=loaded.base_url, timeout=60) as client:
+            extra = 0
+            for text in response.choices[1:]:
+                found = (await client.post("/tokenize", json={"content": text})).json()
+                extra += len(found["tokens"])
+        usage = response.usage.model_copy(
+            update={"completion_tokens": response.usage.completion_tokens + extra})
+        return response.model_copy(update={"usage": usage})
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[StreamChunk]:
         async with self.loaded(request.options.num_ctx) as loaded:

@@ -185,6 +185,8 @@ class OllamaChatModel:
                                   server=f"Ollama at {self.host}") from exc
 
     async def chat(self, request: ChatRequest) -> ChatResponse:
+        if request.options.n > 1:
+            return await self._draw(request)
         try:
             return await self._chat(request)
         except ModelUnavailable as exc:
@@ -192,6 +194,19 @@ class OllamaChatModel:
             if fallback is None:
                 raise
             return await fallback.chat(request)
+
+    async def _draw(self, request: ChatRequest) -> ChatResponse:
+        """`options.n` answers: Ollama has no `n`, so one call each, seeds apart (its prompt
+        cache keeps the prefill of the calls after the first short)."""
+        seed = request.options.seed or 0
+        answers = [await self.chat(request.model_copy(update={"options": request.options
+                   .model_copy(update={"n": 1, "seed": seed + i})}))
+                   for i in range(request.options.n)]
+        usage = answers[0].usage
+        for answer in answers[1:]:
+            usage = usage + answer.usage
+        return answers[0].model_copy(update={"usage": usage,
+                                             "choices": tuple(a.text for a in answers)})
 
     async def _chat(self, request: ChatRequest) -> ChatResponse:
         started = time.perf_counter()

@@ -77,6 +77,8 @@ def request_payload(request: ChatRequest, *, model: str, stream: bool) -> dict[s
             payload[key] = value
     if options.stop:
         payload["stop"] = list(options.stop)
+    if options.n > 1:
+        payload["n"] = options.n
     return payload
 
 
@@ -124,12 +126,14 @@ def response_from_body(body: dict[str, Any], *, model: str, wall_seconds: float)
     except (KeyError, IndexError, TypeError) as exc:
         raise malformed_reply(f"no choices[0].message in {str(body)[:200]}", model=model,
                               server=model) from exc
+    texts = tuple((c.get("message") or {}).get("content") or "" for c in body["choices"])
     return ChatResponse(
         text=message.get("content") or "",
         tool_calls=_tool_calls(message.get("tool_calls"), model=model),
         usage=usage_from_body(body, wall_seconds=wall_seconds),
         model=model,
         finish_reason=choice.get("finish_reason"),
+        choices=texts if len(texts) > 1 else (),
     )
 
 

@@ -78,6 +78,9 @@ class ChatOptions(Frozen):
     max_tokens: int | None = Field(default=None, gt=0)
     stop: tuple[str, ...] = ()
     keep_alive: str | float | None = None
+    n: int = Field(default=1, ge=1, le=16, description="answers to draw for one prompt; the "
+                   "embedded and OpenAI-compatible backends decode them in parallel on one "
+                   "prefill, others make n calls")
 
 
 class ChatRequest(Frozen):
@@ -133,9 +136,15 @@ class ChatResponse(Frozen):
 
     text: str
     tool_calls: tuple[ToolCall, ...] = ()
-    usage: Usage = Usage()
+    usage: Usage = Usage()  # of every choice
     model: str
     finish_reason: str | None = None
+    choices: tuple[str, ...] = ()  # with options.n > 1: every answer's text, `text` first
+
+    @property
+    def texts(self) -> tuple[str, ...]:
+        """Every answer's text: the choices, or just `text`."""
+        return self.choices or (self.text,)
 
 
 class StreamChunk(Frozen):

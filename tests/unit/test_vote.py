@@ -1,0 +1,70 @@
+"""Agreement as confidence: several answers from the first model, a clear majority decides,
+else the next model answers and decides (fake models, no I/O)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from shoal.agents import Agent, AgentSpec
+from shoal.agents.vote import Vote
+from shoal.models import FakeChatModel
+from shoal.session import Session
+from shoal.settings import Settings
+
+
+def meaning(output: Any, text: str) -> str:
+    """Answers agree when they mean the same number, however they are written."""
+    words = {"four": "4", "4": "4", "five": "5", "5": "5"}
+    if str(output).strip().lower() not in words:
+        raise ValueError(f"{output!r} is not a number")
+    return words[str(output).strip().lower()]
+
+
+def spec(**overrides: Any) -> AgentSpec[str]:
+    fields: dict[str, Any] = {"name": "adder", "model": "fake:small", "escalate_to": ["fake:big"],
+                              "instructions": "Add.", "cache": False, "retries": 0,
+                              "vote": Vote(samples=4, key=meaning)}
+    return AgentSpec[str].model_validate(fields | overrides)
+
+
+def agent(small: list[str], big: list[str], settings: Settings) -> tuple[Agent[str], Any, Any]:
+    small_model, big_model = FakeChatModel(small), FakeChatModel(big)
+    session = Session(settings, models={"fake:small": small_model, "fake:big": big_model})
+    return Agent(spec(), session=session), small_model, big_model
+
+
+async def test_a_clear_majority_decides_in_one_request(isolated_settings: Settings) -> None:
+    adder, small, big = agent(["4", "four", "nonsense", "5"], [], isolated_settings)
+    result = await adder.run("2 + 2")
+    assert meaning(result.output, "") == "4" and result.model == "fake:small"
+    assert result.confidence == 0.5 and not result.escalated  # 2 of 4 agree, 1 disagrees
+    assert len(small.requests) == 1 and small.requests[0].options.n == 4
+    assert small.requests[0].options.temperature == 0.7 and not big.requests
+    assert len(result.attempts) == 4 and result.usage.calls == 1  # one call, four answers
+
+
+async def test_disagreement_escalates_and_the_bigger_answer_decides(
+        isolated_settings: Settings) -> None:
+    adder, _small, big = agent(["4", "five", "nonsense", "x"], ["4"], isolated_settings)
+    result = await adder.run("2 + 2")
+    assert result.output == "4" and result.model == "fake:big" and result.escalated
+    assert result.confidence == pytest.approx(5 / 8)  # its weight 4 + one sample, of 4 + 4
+    assert big.requests[0].options.n == 1  # the bigger model answers once
+    assert "not a number" in (result.attempts[2].error or "")
+
+
+async def test_no_valid_bigger_answer_falls_back_to_the_best_group(
+        isolated_settings: Settings) -> None:
+    adder, _, _ = agent(["5", "4", "x", "y"], ["nonsense"], isolated_settings)
+    result = await adder.run("2 + 2")
+    assert result.output == "5" and result.model == "fake:small"  # a tie: the first group
+    assert result.confidence == pytest.approx(1 / 4)  # and says how little agreed
+
+
+def test_vote_and_tools_do_not_mix() -> None:
+    from shoal.tools import calculate
+
+    with pytest.raises(ValueError, match="vote works on answers"):
+        spec(tools=[calculate])
