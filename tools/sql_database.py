@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -18,31 +18,19 @@ from shoal.tools.sql_guard import (
     check_sql,
     run_readonly_sqlite,
 )
+from shoal.tools.sql_schema import TableInfo, match_values, pg_tables, sqlite_tables
 
 __all__ = ["SQLDatabase", "TableInfo"]
-
-_MAX_HINTED_VALUES = 4  # text columns with at most this many distinct values get them listed
-
-
-@dataclass(frozen=True)
-class TableInfo:
-    name: str
-    ddl: str
-    columns: tuple[str, ...]
-    values: dict[str, tuple[str, ...]]  # the few distinct values of low-cardinality text columns
-
-    def prompt(self) -> str:
-        """DDL plus the values a text column takes, so a writer can filter on them."""
-        hints = [f"-- {self.name}.{column} is one of: "
-                 + ", ".join(f"'{v}'" for v in values) for column, values in self.values.items()]
-        return "\n".join([self.ddl, *hints])
 
 
 class SQLDatabase:
     """`url`: sqlite:///path or postgresql://… (use a role that can only read)."""
 
-    def __init__(self, url: str | DatabaseURL, limits: GuardLimits | None = None) -> None:
+    def __init__(self, url: str | DatabaseURL, limits: GuardLimits | None = None,
+                 descriptions: Mapping[str, str] | None = None) -> None:
+        """`descriptions`: "table" or "table.column" -> text shown to the SQL writer."""
         self.address = DatabaseURL.parse(url)
+        self.descriptions = dict(descriptions or {})
         self.url = self.address.text
         self.limits = limits or GuardLimits()
         self.is_sqlite = self.address.is_sqlite
@@ -54,55 +42,24 @@ class SQLDatabase:
 
     def tables(self) -> list[TableInfo]:
         if self._tables is None:
-            self._tables = self._sqlite_tables() if self.is_sqlite else self._pg_tables()
+            if self.is_sqlite and not self.path.is_file():
+                raise InputError(f"database {self.path} does not exist", source=str(self.path),
+                                 fix="check the --db path (run ocr-to-sql first for the demo)")
+            self._tables = (sqlite_tables(self.path, self.descriptions) if self.is_sqlite
+                            else pg_tables(self.address.libpq, self.descriptions))
         return self._tables
 
-    def _sqlite_tables(self) -> list[TableInfo]:
-        import sqlite3
-
-        if not self.path.is_file():
-            raise InputError(f"database {self.path} does not exist", source=str(self.path),
-                             fix="check the --db path (run ocr-to-sql first for the demo)")
-        connection = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
-        try:
-            rows = connection.execute(
-                "SELECT name, sql FROM sqlite_master WHERE type = 'table' "
-                "AND name NOT LIKE 'sqlite_%' ORDER BY name").fetchall()
-            tables = []
-            for name, sql in rows:
-                columns = [(c[1], str(c[2]).lower()) for c in connection.execute(
-                    f'PRAGMA table_info("{name}")')]
-                values = {}
-                for column, kind in columns:
-                    if "char" in kind or "text" in kind or kind == "":
-                        found = [str(r[0]) for r in connection.execute(
-                            f'SELECT DISTINCT "{column}" FROM "{name}" WHERE "{column}" IS NOT '
-                            f"NULL LIMIT {_MAX_HINTED_VALUES + 1}")]
-                        if 0 < len(found) <= _MAX_HINTED_VALUES:
-                            values[column] = tuple(found)
-                tables.append(TableInfo(name, sql.strip(), tuple(c for c, _ in columns), values))
-            return tables
-        finally:
-            connection.close()
-
-    def _pg_tables(self) -> list[TableInfo]:
-        import psycopg
-
-        with psycopg.connect(self.address.libpq) as connection:
-            rows = connection.execute(
-                "SELECT table_name, column_name, data_type FROM information_schema.columns "
-                "WHERE table_schema = 'public' ORDER BY table_name, ordinal_position"
-            ).fetchall()
-        tables: dict[str, list[tuple[str, str]]] = {}
-        for table, column, kind in rows:
-            tables.setdefault(table, []).append((column, kind))
-        return [TableInfo(t, f"CREATE TABLE {t} (" + ", ".join(f"{c} {k}" for c, k in cols)
-                          + ");", tuple(c for c, _ in cols), {}) for t, cols in tables.items()]
-
     def ddl(self, names: list[str] | None = None) -> str:
+        """The schema text of the `names` tables (all by default): see sql_schema."""
         wanted = None if names is None else {n.lower() for n in names}
         return "\n".join(t.prompt() for t in self.tables()
-                         if wanted is None or t.name.lower() in wanted)
+                          if wanted is None or t.name.lower() in wanted)
+
+    def matched_values(self, question: str, names: list[str] | None = None) -> str:
+        """Lines naming the stored values the question's words stand for ('' for none)."""
+        wanted = None if names is None else {n.lower() for n in names}
+        tables = [t for t in self.tables() if wanted is None or t.name.lower() in wanted]
+        return "\n".join(match_values(tables, question))
 
     def run(self, sql: str) -> QueryResult:
         """Every layer of the guard; raises SQLRejected naming the layer that refused."""

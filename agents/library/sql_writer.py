@@ -21,7 +21,12 @@ __all__ = ["SQLTask", "answers_on", "clean_sql", "result_key", "sql_writer_spec"
 
 
 class SQLTask(BaseModel):
+    """The writer's input, schema first: the prompt prefix stays byte-identical across the
+    questions on one schema, so llama.cpp's prompt cache computes it once."""
+
     schema_sql: str = Field(description="CREATE TABLE statements of the tables to use")
+    stored_values: str | None = Field(default=None, description="stored values the "
+                                      "question's words stand for")
     question: str
     feedback: str | None = Field(default=None, description="why the last query was wrong")
 

