@@ -11,6 +11,7 @@ runs, so a question whose honest answer is "no rows" gets it.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, TypedDict
 
@@ -24,8 +25,10 @@ from shoal.agents.library.sql_writer import clean_sql
 from shoal.errors import AgentError, InputError, OutputValidationError
 from shoal.graphs.context import GraphDeps
 from shoal.graphs.runner import GraphDefinition, invoke_recorded
-from shoal.memory import RunLedger
+from shoal.memory import Conversation, RunLedger
+from shoal.models import Message
 from shoal.session import Session
+from shoal.tools.document_store import DOCUMENT_DESCRIPTIONS
 from shoal.tools.sql_database import SQLDatabase
 from shoal.tools.sql_guard import SQLRejected
 
@@ -37,6 +40,8 @@ _LINK_ALL_UP_TO = 8  # schemas this small go to the writer whole
 
 class AskState(TypedDict, total=False):
     question: str
+    previous_question: str | None  # in a conversation: the last question and its SQL
+    previous_sql: str | None
     tables: list[str]
     writer: str  # the model whose SQL was used
     confidence: float | None  # share of the writer's votes behind the SQL used
@@ -95,8 +100,12 @@ async def _link(state: AskState, *, runtime: Runtime[TextToSqlDeps]) -> dict[str
 async def _write(state: AskState, *, runtime: Runtime[TextToSqlDeps]) -> dict[str, Any]:
     deps = runtime.context
     database, tables = deps.database, state["tables"]
-    task = SQLTask(schema_sql=database.ddl(tables), question=state["question"],
-                   stored_values=database.matched_values(state["question"], tables) or None)
+    question = state["question"]
+    if state.get("previous_question"):  # a follow-up is read together with what it follows
+        question = f"{state['previous_question']} {question}"
+    task = SQLTask(schema_sql=database.ddl(tables), question=question,
+                   stored_values=database.matched_values(question, tables) or None,
+                   previous_sql=state.get("previous_sql"))
     try:
         result = await deps.recorder.run("write", deps.writer, task)
     except AgentError as exc:
@@ -162,10 +171,13 @@ def text_to_sql_definition(session: Session, *, db_url: str,
                            small: str | None = None,
                            big: str | None = "pack:qwen2.5-coder-1.5b",
                            samples: int | None = SAMPLES,
+                           descriptions: Mapping[str, str] = DOCUMENT_DESCRIPTIONS,
                            ) -> GraphDefinition[TextToSqlDeps]:
     """The pipeline over `db_url` with a writer of `small` (None: the settings' default_model)
-    escalating to `big` (None: the small model alone)."""
-    database = SQLDatabase(db_url)
+    escalating to `big` (None: the small model alone). `descriptions` ("table" or
+    "table.column" -> text) tell the writer what columns mean; by default those of the
+    ocr-to-sql documents table (they apply only where such a column exists)."""
+    database = SQLDatabase(db_url, descriptions=descriptions)
     writer = Agent(text_to_sql_writer(database, small, big, samples), session=session)
     return GraphDefinition("text_to_sql", build_text_to_sql(),
                            TextToSqlDeps(database=database, writer=writer))
@@ -191,11 +203,22 @@ async def check_database(database: SQLDatabase) -> None:
 
 
 async def ask(definition: GraphDefinition[TextToSqlDeps], question: str, *,
-              ledger: RunLedger | None = None, graph: Any = None) -> AskState:
-    """Answer one question (pass a compiled `graph` to reuse it across questions). Raises
-    InputError for an empty question or a database without tables."""
+              ledger: RunLedger | None = None, graph: Any = None,
+              conversation: Conversation | None = None) -> AskState:
+    """Answer one question (pass a compiled `graph` to reuse it across questions). In a
+    `conversation`, the writer reads the question after the last one and sees that one's SQL
+    (the turns so far, as one question); this turn is then added.
+    Raises InputError for an empty question or a database without tables."""
     await check_question(definition.deps.database, question)
-    state: AskState = await invoke_recorded(definition, graph or definition.compile(),
-                                            {"question": question}, thread_id=question,
-                                            ledger=ledger)
+    start: dict[str, Any] = {"question": question}
+    if conversation is not None:
+        history = await asyncio.to_thread(conversation.history, 2)
+        if len(history) == 2 and history[0].role == "user":
+            start |= {"previous_question": history[0].content,
+                      "previous_sql": history[1].content}
+    state: AskState = await invoke_recorded(definition, graph or definition.compile(), start,
+                                            thread_id=question, ledger=ledger)
+    if conversation is not None and state.get("sql") and not state.get("error"):
+        await asyncio.to_thread(conversation.append, Message.user(question),
+                                Message.assistant(state["sql"]))
     return state

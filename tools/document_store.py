@@ -14,27 +14,34 @@ from sqlmodel import Field, SQLModel, col, select
 from shoal.memory import Database
 from shoal.memory.tables import table_of
 
-__all__ = ["DocumentRow", "DocumentStore"]
+__all__ = ["DOCUMENT_DESCRIPTIONS", "DocumentRow", "DocumentStore"]
 
 
 class DocumentRow(SQLModel, table=True):
     __tablename__ = "documents"
 
-    sha256: str = Field(primary_key=True)
+    sha256: str = Field(primary_key=True, description="of the file: one row per document")
     file_name: str
-    doc_type: str  # receipt | invoice
-    status: str  # stored | needs_review
-    vendor: str | None = None
-    number: str | None = None
-    date: str | None = None  # ISO 8601
-    currency: str | None = None  # ISO 4217
-    subtotal: float | None = None
-    tax: float | None = None
-    total: float | None = None
-    line_items: str = "[]"  # JSON: [{"description": ..., "amount": ...}]
+    doc_type: str = Field(description="receipt or invoice")
+    status: str = Field(description="stored, or needs_review when validation failed")
+    vendor: str | None = Field(default=None, description="who issued the document")
+    number: str | None = Field(default=None, description="the invoice or receipt number")
+    date: str | None = Field(default=None, description="ISO 8601 date")
+    currency: str | None = Field(default=None, description="ISO 4217 code")
+    subtotal: float | None = Field(default=None, description="amount before tax")
+    tax: float | None = Field(default=None, description="tax amount")
+    total: float | None = Field(default=None, description="the total amount payable, tax "
+                                "included: the document's amount")
+    line_items: str = Field(default="[]", description='JSON: [{"description", "amount"}]')
     problems: str | None = None
     ocr_confidence: float = 0.0
     created_at: float = 0.0
+
+
+DOCUMENT_DESCRIPTIONS = {"documents": "receipts and invoices read by shoal ocr-to-sql"} | {
+    f"documents.{name}": info.description
+    for name, info in DocumentRow.model_fields.items() if info.description}
+"""What the SQL writer is told about the documents table (text_to_sql uses it)."""
 
 
 def _number(value: Any) -> float | None:

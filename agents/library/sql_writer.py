@@ -27,6 +27,8 @@ class SQLTask(BaseModel):
     schema_sql: str = Field(description="CREATE TABLE statements of the tables to use")
     stored_values: str | None = Field(default=None, description="stored values the "
                                       "question's words stand for")
+    previous_sql: str | None = Field(default=None, description="the SQL that answered the "
+                                     "start of the question, in a conversation")
     question: str
     feedback: str | None = Field(default=None, description="why the last query was wrong")
 

@@ -14,6 +14,7 @@ from rich.table import Table
 from shoal.cli.options import EscalateTo, Escalation, ModelOption, escalation_chain
 from shoal.cli.session import in_session
 from shoal.errors import ConfigError, InputError, ShoalError
+from shoal.memory import Conversation
 from shoal.session import Session
 
 __all__ = ["ask"]
@@ -56,6 +57,9 @@ def ask(
     model: ModelOption = None,
     escalate_to: EscalateTo = None,
     escalation: Escalation = True,
+    conversation: Annotated[str | None, typer.Option(
+        help="a conversation id: follow-up questions see the previous question and SQL")]
+    = None,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
     """Answer questions with SQL on a read-only, guarded connection. Exits 1 when no answer
@@ -94,7 +98,10 @@ def ask(
 
     async def one(session: Session) -> dict[str, Any]:
         definition = text_to_sql_definition(session, db_url=db, small=model, big=big)
-        return dict(await ask_graph(definition, str(question), ledger=session.ledger))
+        thread = Conversation(session.database(), f"ask:{conversation}") if conversation \
+            else None
+        return dict(await ask_graph(definition, str(question), ledger=session.ledger,
+                                    conversation=thread))
 
     state = in_session(one)
     if as_json:
