@@ -8,6 +8,7 @@ import os
 import threading
 from pathlib import Path
 
+import httpx
 import pytest
 from pydantic import BaseModel
 
@@ -128,3 +129,22 @@ async def test_broken_gguf_fails_with_llama_cpp_reason(tmp_path: Path, qwen_gguf
     with pytest.raises(ModelUnavailable, match="could not load") as info:
         load_gguf(broken, n_ctx=512, n_threads=1)
     assert "failed to" in info.value.message  # llama.cpp's own words, routed, not printed
+
+
+async def test_n_answers_share_one_prompt_and_are_all_counted(qwen_gguf: Path) -> None:
+    request = ChatRequest(messages=(Message.user("Name a colour."),),
+                          options=ChatOptions(temperature=0.9, max_tokens=8, n=3, seed=1))
+    async with Session(load_settings()) as session:
+        model = session.model("pack:qwen2.5-coder-0.5b")
+        response = await model.chat(request)
+        first = await model.chat(request.model_copy(update={"options": request.options
+                                 .model_copy(update={"n": 1, "temperature": 0})}))
+        assert isinstance(model, EmbeddedChatModel) and model.server is not None
+        async with httpx.AsyncClient(base_url=model.server.base_url) as client:
+            counts = [len((await client.post("/tokenize", json={"content": t})).json()["tokens"])
+                      for t in response.texts]
+    assert len(response.texts) == 3 and all(response.texts)
+    assert response.usage.calls == 1 and response.usage.prompt_tokens == first.usage.prompt_tokens
+    # every choice's tokens (llama.cpp itself reports the first choice's only; an end-of-text
+    # token may come on top of each)
+    assert sum(counts) <= response.usage.completion_tokens <= sum(counts) + 3

@@ -196,3 +196,17 @@ async def test_unreachable_server_falls_back_to_the_local_store(
                             timeout=5, store=tmp_path, local_fallback=local_fallback)
     assert await ask(model, stream) == "from the local store"
     assert opened == [tmp_path / "blobs" / "sha256-abc"]
+
+
+async def test_n_answers_are_n_calls_seeds_apart(httpserver: HTTPServer) -> None:
+    """Ollama has no `n`: one call per answer, each with its own seed, usage summed."""
+    for seed, text in ((7, "SELECT 1"), (8, "SELECT 2"), (9, "SELECT 1")):
+        expect(httpserver, {"model": "qwen2.5-coder:0.5b", "stream": False, "messages": [USER],
+                            "options": {"num_ctx": 4096, "temperature": 0.7, "seed": seed},
+                            "tools": []}).respond_with_json(reply(text))
+    request = ChatRequest(messages=(Message.user("hi"),),
+                          options=ChatOptions(n=3, temperature=0.7, seed=7))
+    response = await model_at(httpserver).chat(request)
+    httpserver.check_assertions()
+    assert response.texts == ("SELECT 1", "SELECT 2", "SELECT 1")
+    assert response.usage.completion_tokens == 36 and response.usage.calls == 3

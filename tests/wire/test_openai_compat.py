@@ -103,3 +103,18 @@ async def test_a_dropped_keep_alive_connection_is_retried_once() -> None:
     finally:
         await model.aclose()
         server.close()
+
+
+async def test_n_answers_in_one_request(httpserver: HTTPServer) -> None:
+    body = {"model": "qwen", "stream": False, "messages": [{"role": "user", "content": "hi"}],
+            "temperature": 0.7, "n": 3}
+    answer = completion("SELECT 1")
+    answer["choices"] += [{"index": i, "finish_reason": "stop",
+                           "message": {"role": "assistant", "content": t}}
+                          for i, t in ((1, "SELECT 2"), (2, "SELECT 1"))]
+    httpserver.expect_oneshot_request("/v1/chat/completions", json=body).respond_with_json(
+        answer)
+    response = await model_at(httpserver).chat(ChatRequest(
+        messages=(Message.user("hi"),), options=ChatOptions(n=3, temperature=0.7)))
+    httpserver.check_assertions()
+    assert response.text == "SELECT 1" and response.texts == ("SELECT 1", "SELECT 2", "SELECT 1")
