@@ -168,10 +168,7 @@ class Agent(Generic[T]):
             except ValueError as exc:
                 raise InvalidOutput([str(exc)]) from exc
             ballots.append(Ballot(output, key, uri, weight=vote.samples))
-            decided = tally(ballots)
-            assert decided is not None
-            return decided if decided.winner.model == uri else Tally(
-                Ballot(output, key, uri), decided.votes, decided.total, decided.runner_up)
+            return tally(ballots)  # its group wins, and it is that group's heaviest ballot
         log.check_budget()
         options = self.spec.options.model_copy(update={
             "n": vote.samples, "temperature": vote.temperature, "seed": vote.seed})
@@ -183,13 +180,10 @@ class Agent(Generic[T]):
             try:
                 output = await plan.parse(answer)
                 key = await vote.key_of(output, plan.text)
-            except InvalidOutput as exc:
-                log.record(uri, usage, answer, "; ".join(exc.problems))
-                log.partial = exc.partial if exc.partial is not None else log.partial
-                ballots.append(Ballot(answer, None, uri, valid=False))
-                continue
-            except ValueError as exc:
+            except (InvalidOutput, ValueError) as exc:  # ValueError: the key refused it
                 log.record(uri, usage, answer, str(exc))
+                if isinstance(exc, InvalidOutput) and exc.partial is not None:
+                    log.partial = exc.partial
                 ballots.append(Ballot(answer, None, uri, valid=False))
                 continue
             log.record(uri, usage, answer)

@@ -10,6 +10,7 @@ backends decode them in parallel after one prefill), sampled at `temperature`.
 from __future__ import annotations
 
 import inspect
+import json
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
@@ -62,7 +63,7 @@ class Ballot:
 
 @dataclass(frozen=True)
 class Tally:
-    winner: Ballot  # the first ballot of the winning group
+    winner: Ballot  # of the winning group: the heaviest ballot (a later model's), else the first
     votes: int
     total: int
     runner_up: int  # votes of the second group
@@ -89,7 +90,8 @@ def tally(ballots: list[Ballot]) -> Tally | None:
         return None
     ranked = sorted(groups.values(), key=lambda g: -sum(b.weight for b in g))
     votes = [sum(b.weight for b in g) for g in ranked]
-    return Tally(ranked[0][0], votes[0], sum(b.weight for b in ballots),
+    winner = max(ranked[0], key=lambda b: b.weight)  # max keeps the first of equals
+    return Tally(winner, votes[0], sum(b.weight for b in ballots),
                  votes[1] if len(votes) > 1 else 0)
 
 
@@ -97,7 +99,5 @@ def _hashable(value: Any) -> Hashable:
     if hasattr(value, "model_dump_json"):
         return str(value.model_dump_json())
     if isinstance(value, dict | list):
-        import json
-
         return json.dumps(value, sort_keys=True, default=str)
     return value  # type: ignore[no-any-return]
