@@ -43,6 +43,7 @@ class Agent(Generic[T]):
         self._session = session
         self._owns_session = session is None
         self._instructions: str | None = None
+        self._templates: dict[str, str] = {}
         self._digests: dict[str, str] = {}
 
     @property
@@ -63,6 +64,18 @@ class Agent(Generic[T]):
             prompt = self.spec.prompt
             self._instructions = read_prompt(prompt) if prompt else self.spec.instructions
         return self._instructions
+
+    def template(self, name: str) -> str:
+        """A template file's text (read once)."""
+        if name not in self._templates:
+            self._templates[name] = read_prompt(name)
+        return self._templates[name]
+
+    def messages(self, value: str | BaseModel | dict[str, Any],
+                 template: str | None) -> tuple[str, list[Message]]:
+        """The rendered input and the messages that ask for it (through `template`, a file)."""
+        text = render_input(self.spec, value, self.template(template) if template else None)
+        return text, build_messages(self.spec, self.instructions(), text)
 
     async def call(self, uri: str, request: ChatRequest) -> ChatResponse:
         """One model call: fit the context, then the exact cache (if any), then the model."""
@@ -96,9 +109,9 @@ class Agent(Generic[T]):
         """Run on `value` (text, or structured input). Raises OutputValidationError when no
         model in the chain gives valid output, BudgetExceeded at a budget limit."""
         log = AttemptLog(self.spec)
-        text = render_input(self.spec, value)
+        text, messages = self.messages(value, self.spec.template)
         plan = output_plan(self.spec, text)
-        messages = build_messages(self.spec, self.instructions(), text)
+        views = [self.messages(value, v)[1] for v in self.spec.vote.views] if self.spec.vote else []
         chain = self.chain()
         unanswered: ModelError | None = None  # why the last model tried gave no answer
         ballots: list[Ballot] = []
@@ -109,7 +122,8 @@ class Agent(Generic[T]):
                     mode = tool_mode(self.spec, self.session.probe(uri))
                     output = await run_tool_loop(self, uri, mode, plan, messages, log)
                 elif self.spec.vote is not None:
-                    decided = await self._vote(index, uri, plan, messages, log, ballots)
+                    decided = await self._vote(index, uri, plan, messages, views, log,
+                                               ballots)
                     if decided is None:
                         continue
                     return log.result(decided.winner.output, decided.winner.model, None,
@@ -155,10 +169,12 @@ class Agent(Generic[T]):
         raise InvalidOutput([log.attempts[-1].error or "invalid output"])
 
     async def _vote(self, index: int, uri: str, plan: OutputPlan, messages: list[Message],
-                    log: AttemptLog, ballots: list[Ballot]) -> Tally | None:
-        """The first model draws `vote.samples` answers in one request: a clear majority
-        decides (None: no clear majority). A later model answers once (with repairs); its
-        valid answer decides, weighing as much as all the samples."""
+                    views: list[list[Message]], log: AttemptLog,
+                    ballots: list[Ballot]) -> Tally | None:
+        """The first model answers once through each of `views` (concurrently), or draws
+        `vote.samples` answers in one request: a clear majority decides (None: no clear
+        majority). A later model answers once (with repairs); its valid answer decides,
+        weighing as much as all the first model's answers."""
         vote = self.spec.vote
         assert vote is not None
         if index > 0:
@@ -167,16 +183,22 @@ class Agent(Generic[T]):
                 key = await vote.key_of(output, plan.text)
             except ValueError as exc:
                 raise InvalidOutput([str(exc)]) from exc
-            ballots.append(Ballot(output, key, uri, weight=vote.samples))
+            ballots.append(Ballot(output, key, uri, weight=vote.ballots))
             return tally(ballots)  # its group wins, and it is that group's heaviest ballot
         log.check_budget()
-        options = self.spec.options.model_copy(update={
-            "n": vote.samples, "temperature": vote.temperature, "seed": vote.seed})
-        request = ChatRequest(messages=tuple(messages), output_schema=plan.schema,
-                              options=options)
-        response = await self.call(uri, request)
-        for number, answer in enumerate(response.texts):
-            usage = response.usage if number == 0 else Usage(calls=0)
+        if views:
+            responses = await asyncio.gather(*(self.call(uri, ChatRequest(
+                messages=tuple(m), output_schema=plan.schema, options=self.spec.options))
+                for m in views))
+            answers = [(r.text, r.usage) for r in responses]
+        else:
+            options = self.spec.options.model_copy(update={
+                "n": vote.samples, "temperature": vote.temperature, "seed": vote.seed})
+            response = await self.call(uri, ChatRequest(
+                messages=tuple(messages), output_schema=plan.schema, options=options))
+            answers = [(text, response.usage if number == 0 else Usage(calls=0))
+                       for number, text in enumerate(response.texts)]
+        for answer, usage in answers:
             try:
                 output = await plan.parse(answer)
                 key = await vote.key_of(output, plan.text)

@@ -1,9 +1,11 @@
 """Prompts: prompt files, the system message (instructions + the output's shape), few-shot
-turns and the rendered input. (The repair turn after invalid output: shoal.agents.repair.)"""
+turns and the rendered input: labelled blocks, or a template file in the format the model was
+trained on. (The repair turn after invalid output: shoal.agents.repair.)"""
 
 from __future__ import annotations
 
 import json
+import re
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -15,7 +17,9 @@ from shoal.agents.spec import AgentSpec
 from shoal.errors import ConfigError
 from shoal.models import Message
 
-__all__ = ["build_messages", "describe_schema", "read_prompt", "render_input"]
+__all__ = ["build_messages", "describe_schema", "fill_template", "read_prompt", "render_input"]
+
+_FIELD = re.compile(r"\{(\w+)\}")
 
 
 def read_prompt(name: str) -> str:
@@ -83,8 +87,34 @@ def _as_text(data: dict[str, Any]) -> str:
     return "\n\n".join(blocks)
 
 
-def render_input(spec: AgentSpec[Any], value: str | BaseModel | dict[str, Any]) -> str:
-    """The input as the model sees it: text as is, structured input as labelled blocks."""
+def _fill_line(line: str, values: dict[str, str]) -> str:
+    def value(match: re.Match[str]) -> str:
+        return values[match.group(1)]
+
+    return _FIELD.sub(value, line)
+
+
+def fill_template(template: str, data: dict[str, Any]) -> str:
+    """`{field}` replaced by the input's field. A line whose fields are all empty is left out,
+    so optional fields need no conditionals. Raises ConfigError for a field the input lacks."""
+    lines = []
+    for line in template.splitlines():
+        names = _FIELD.findall(line)
+        if missing := [n for n in names if n not in data]:
+            raise ConfigError(f"the template names {missing[0]!r}, which the input does not "
+                              f"have (fields: {', '.join(data)})",
+                              fix="name only fields of the agent's input type in {braces}")
+        values = {n: "" if data[n] is None else str(data[n]) for n in names}
+        if names and not any(values.values()):
+            continue
+        lines.append(_fill_line(line, values))
+    return "\n".join(lines)
+
+
+def render_input(spec: AgentSpec[Any], value: str | BaseModel | dict[str, Any],
+                 template: str | None = None) -> str:
+    """The input as the model sees it: text as is; structured input filled into `template`
+    (a template's text) when given, else as labelled blocks."""
     if isinstance(value, str):
         if spec.input is None:
             return value
@@ -92,7 +122,9 @@ def render_input(spec: AgentSpec[Any], value: str | BaseModel | dict[str, Any]) 
     if spec.input is not None:
         value = spec.input.model_validate(value)
     data = value.model_dump(mode="json") if isinstance(value, BaseModel) else value
-    return _as_text(data) if isinstance(data, dict) else json.dumps(data, default=str)
+    if not isinstance(data, dict):
+        return json.dumps(data, default=str)
+    return fill_template(template, data) if template is not None else _as_text(data)
 
 
 def build_messages(spec: AgentSpec[Any], instructions: str, text: str) -> list[Message]:

@@ -21,11 +21,12 @@ class Verdict:
     output: Any = None
 
 
-def repair_message(problems: list[str]) -> str:
+def repair_message(problems: list[str], plain_text: bool = False) -> str:
     shown = [p if len(p) <= 200 else p[:197] + "..." for p in problems[:_MAX_PROBLEMS]]
     more = f"\n(and {len(problems) - _MAX_PROBLEMS} more)" if len(problems) > _MAX_PROBLEMS else ""
     return ("Your answer was not valid:\n" + "\n".join(f"- {p}" for p in shown) + more
-            + "\nAnswer again with the corrected JSON object only.")
+            + "\nAnswer again with the corrected "
+            + ("answer" if plain_text else "JSON object") + " only.")
 
 
 async def judge(plan: OutputPlan, answer: str, response: ChatResponse, uri: str,
@@ -40,7 +41,8 @@ async def judge(plan: OutputPlan, answer: str, response: ChatResponse, uri: str,
         if exc.partial is not None:
             log.partial = exc.partial
         conversation += [Message.assistant(response.text),
-                         Message.user(repair_message(exc.problems))]
+                         Message.user(repair_message(exc.problems,
+                                                     plain_text=plan.spec.output is None))]
         return Verdict(False)
     log.record(uri, response.usage, response.text)
     return Verdict(True, output)

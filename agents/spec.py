@@ -59,6 +59,8 @@ class AgentSpec(BaseModel, Generic[OutputT]):
     escalate_to: tuple[str, ...] = ()
     instructions: str = ""
     prompt: str | None = None  # a prompt file: a path, or a name in shoal.agents' prompts/
+    # a prompt file the structured input is filled into ({field}), instead of labelled blocks
+    template: str | None = None
     examples: tuple[Example, ...] = ()
     input: type[BaseModel] | None = None
     output: type[OutputT] | dict[str, Any] | None = None  # None: plain text
@@ -111,6 +113,8 @@ class AgentSpec(BaseModel, Generic[OutputT]):
             raise ValueError("give either instructions (text) or prompt (a file), not both")
         if self.vote is not None and self.tools:
             raise ValueError("vote works on answers, not tool loops: drop vote or tools")
+        if (self.template or (self.vote and self.vote.views)) and self.input is None:
+            raise ValueError("a template fills the fields of a structured input: set input")
         names = [t.name for t in self.tools]
         if len(set(names)) != len(names):
             raise ValueError(f"tool names must be unique, got {names}")

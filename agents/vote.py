@@ -3,8 +3,11 @@ what they mean (`key`: for SQL, the rows a query returns), and accept a clear ma
 the answers disagree, the next model of the escalation chain answers; its valid answer
 decides, and the confidence is the share of all votes its group holds.
 
-The answers come from one request with `options.n` (the embedded and OpenAI-compatible
-backends decode them in parallel after one prefill), sampled at `temperature`.
+The answers differ in one of two ways:
+- `views`: the same input shown through several templates (e.g. a schema with and without
+  sample values), one greedy answer each, requested concurrently;
+- `samples`: one request with `options.n` sampled at `temperature` (the embedded and
+  OpenAI-compatible backends decode them in parallel after one prefill).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from shoal.frozen import Frozen
 from shoal.imports import resolve_import
@@ -28,15 +31,31 @@ Answers with equal keys agree. Raises ValueError for an answer that must not be 
 
 
 class Vote(Frozen):
-    """How many answers the first model draws and how many must agree."""
+    """How the first model's answers are drawn and how many must agree."""
 
-    samples: int = Field(default=4, ge=2, le=16)
+    views: tuple[str, ...] = Field(default=(), description="template files (see "
+                                   "AgentSpec.template): one greedy answer through each")
+    samples: int = Field(default=4, ge=2, le=16, description="without views: answers "
+                         "sampled from one request")
     temperature: float = Field(default=0.7, ge=0)
     seed: int = 0  # the samples are reproducible run to run
     agreement: float = Field(default=0.5, gt=0, le=1,
-                             description="share of the samples the largest group needs "
+                             description="share of the answers the largest group needs "
                              "(and at least two of them, and more than the next group)")
     key: VoteKey | None = None  # None: the output itself
+
+    @model_validator(mode="after")
+    def _one_way(self) -> Vote:
+        if self.views and len(self.views) < 2:
+            raise ValueError("views need at least two templates to agree")
+        if self.views and self.model_fields_set & {"samples", "temperature", "seed"}:
+            raise ValueError("give views (one greedy answer each) or samples, not both")
+        return self
+
+    @property
+    def ballots(self) -> int:
+        """The first model's answers."""
+        return len(self.views) or self.samples
 
     @field_validator("key", mode="before")
     @classmethod
@@ -74,9 +93,9 @@ class Tally:
         return self.votes / self.total
 
     def accepted(self, vote: Vote) -> bool:
-        """A clear majority of the first model's samples: at least two agree, they hold
-        `agreement` of the samples, and no other group is as large."""
-        return (self.votes >= max(2.0, vote.agreement * vote.samples)
+        """A clear majority of the first model's answers: at least two agree, they hold
+        `agreement` of them, and no other group is as large."""
+        return (self.votes >= max(2.0, vote.agreement * vote.ballots)
                 and self.votes > self.runner_up)
 
 

@@ -1,11 +1,13 @@
 """Text-to-SQL on the Spider dev questions (../shared/data/spider_dev), side by side in one run:
-  raw-0.5b      qwen2.5-coder-0.5b zero-shot: DDL + question in, SQL text out, run as is
-  raw-1.5b      qwen2.5-coder-1.5b zero-shot, the same prompt: the baseline a user would pick
-  shoal         the default pipeline: the 0.5B draws 4 queries, agreement of their results
-                decides, else the 1.5B answers (the agreement cascade)
-  shoal-small   the same vote, no escalation: the 0.5B alone
-  shoal-greedy  one greedy 0.5B query, repaired when it fails or returns nothing, then the
-                1.5B (the pipeline before the vote)
+  raw-0.5b       qwen2.5-coder-0.5b zero-shot: DDL + question in, SQL text out, run as is
+  raw-1.5b       qwen2.5-coder-1.5b zero-shot, the same prompt: the baseline a user would pick
+  shoal          the default pipeline: the 0.5B answers through two views of the schema (with
+                 and without sample values); equal results are accepted, else the 1.5B
+                 answers (the agreement cascade)
+  shoal-small    the same two views, no escalation: the 0.5B alone
+  shoal-greedy   one 0.5B query (schema without sample values), repaired when it fails or
+                 returns nothing, then the 1.5B: the cascade without agreement
+  shoal-sampled  agreement of 4 queries sampled at temperature 0.7 instead of two views
 
     .venv/bin/python -m bench.text_to_sql [--limit 80] [--modes raw-0.5b,raw-1.5b,shoal,...]
 
@@ -13,7 +15,8 @@ Each mode runs over every question before the next starts (as one user would run
 llama.cpp prompt cache serves each the way it would in use. The schema files are empty; each
 is copied and filled with seeded random rows (text columns draw from the string literals of
 that schema's gold queries, so filters can match). A prediction is correct when its result
-equals the gold result (as a multiset; in order when the gold query has ORDER BY). CPU seconds
+equals the gold result as Spider's execution metric compares them: the same rows (as a
+multiset; in order when the gold query has ORDER BY), with the columns in any order. CPU seconds
 are the process's (llama.cpp runs in it), so they include every thread.
 """
 
@@ -21,6 +24,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
+import itertools
 import json
 import os
 import random
@@ -35,8 +40,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from shoal.agents.library.sql_writer import clean_sql
-from shoal.graphs.text_to_sql import SAMPLES, ask, text_to_sql_definition
+from shoal.agents import Agent
+from shoal.agents.library.sql_writer import clean_sql, result_key
+from shoal.agents.vote import Vote
+from shoal.graphs.runner import GraphDefinition
+from shoal.graphs.text_to_sql import TextToSqlDeps, ask, text_to_sql_definition
 from shoal.models import ChatOptions, ChatRequest, Message
 from shoal.session import Session
 from shoal.settings import load_settings
@@ -52,7 +60,7 @@ class Score:
     tokens: list[int] = field(default_factory=list)
 
 
-MODES = ("raw-0.5b", "raw-1.5b", "shoal", "shoal-small", "shoal-greedy")
+MODES = ("raw-0.5b", "raw-1.5b", "shoal", "shoal-small", "shoal-greedy", "shoal-sampled")
 SMALL, BIG = "pack:qwen2.5-coder-0.5b", "pack:qwen2.5-coder-1.5b"
 
 
@@ -112,14 +120,24 @@ def result(db: Path, sql: str) -> tuple[bool, Any]:
         connection.close()
 
 
+def _rounded(rows: list[Any]) -> list[tuple[Any, ...]]:
+    return [tuple(round(v, 4) if isinstance(v, float) else v for v in row) for row in rows]
+
+
 def same(gold_sql: str, gold: list[Any], predicted: list[Any] | None) -> bool:
+    """Spider's execution match: some order of the predicted columns gives the gold rows."""
     if predicted is None:
         return False
-    norm = [tuple(round(v, 4) if isinstance(v, float) else v for v in row) for row in gold]
-    pred = [tuple(round(v, 4) if isinstance(v, float) else v for v in row) for row in predicted]
-    if "order by" in gold_sql.lower():
-        return norm == pred
-    return Counter(norm) == Counter(pred)
+    norm, pred = _rounded(gold), _rounded(predicted)
+    if len(norm) != len(pred) or (norm and len(norm[0]) != len(pred[0])):
+        return False
+    ordered = "order by" in gold_sql.lower()
+    width = len(norm[0]) if norm else 0
+    for order in itertools.islice(itertools.permutations(range(width)), 720):
+        moved = [tuple(row[i] for i in order) for row in pred]
+        if (norm == moved) if ordered else (Counter(norm) == Counter(moved)):
+            return True
+    return False
 
 
 async def raw_sql(question: dict[str, Any], session: Session, uri: str) -> tuple[str, int]:
@@ -133,6 +151,19 @@ async def raw_sql(question: dict[str, Any], session: Session, uri: str) -> tuple
 def p90(values: list[float]) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(0.9 * len(ordered)))]
+
+
+def pipeline(session: Session, db: Path, mode: str) -> GraphDefinition[TextToSqlDeps]:
+    definition = text_to_sql_definition(
+        session, db_url=f"sqlite:///{db}", small=SMALL,
+        big=None if mode == "shoal-small" else BIG, vote=mode != "shoal-greedy")
+    if mode != "shoal-sampled":
+        return definition
+    deps = definition.deps
+    sampled = deps.writer.spec.model_copy(update={
+        "vote": Vote(samples=4, temperature=0.7, key=result_key(deps.database))})
+    return dataclasses.replace(definition, deps=dataclasses.replace(
+        deps, writer=Agent(sampled, session=session)))
 
 
 async def main() -> None:
@@ -171,11 +202,8 @@ async def _run(questions: list[dict[str, Any]], modes: list[str], scores: dict[s
                  seed=index)
         golds = {q["id"]: result(dbs[q["schema_id"]], q["gold_sql"])[1] for q in questions}
         for mode in modes:
-            definitions = {schema_id: text_to_sql_definition(
-                session, db_url=f"sqlite:///{db}", small=SMALL,
-                big=None if mode == "shoal-small" else BIG,
-                samples=None if mode == "shoal-greedy" else SAMPLES)
-                for schema_id, db in dbs.items()} if mode.startswith("shoal") else {}
+            definitions = {schema_id: pipeline(session, db, mode) for schema_id, db in
+                           dbs.items()} if mode.startswith("shoal") else {}
             score = scores[mode]
             for number, q in enumerate(questions, 1):
                 db = dbs[q["schema_id"]]

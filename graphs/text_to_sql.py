@@ -61,16 +61,14 @@ class TextToSqlDeps(GraphDeps):
     writer: Agent[str]  # cheap model first; checks its SQL on `database`, escalates on failure
 
 
-SAMPLES = 4  # queries the small model draws per question; agreement decides (see vote.py)
-
-
 def text_to_sql_writer(database: SQLDatabase, small: str | None = None,
                        big: str | None = "pack:qwen2.5-coder-1.5b",
-                       samples: int | None = SAMPLES) -> AgentSpec[str]:
-    """`small` None: the settings' default_model; `big` None: no escalation; `samples` None:
-    one greedy query, repaired on failure, instead of a vote."""
+                       vote: bool = True) -> AgentSpec[str]:
+    """`small` None: the settings' default_model; `big` None: no escalation; `vote` False:
+    one query (schema without sample values), repaired on failure, instead of the agreement
+    of two views."""
     return sql_writer_spec("sql_writer", model=small, escalate_to=(big,) if big else (),
-                           database=database, samples=samples)
+                           database=database, vote=vote)
 
 
 def link_tables(db: SQLDatabase, question: str, k: int = 5) -> list[str]:
@@ -103,9 +101,12 @@ async def _write(state: AskState, *, runtime: Runtime[TextToSqlDeps]) -> dict[st
     question = state["question"]
     if state.get("previous_question"):  # a follow-up is read together with what it follows
         question = f"{state['previous_question']} {question}"
-    task = SQLTask(schema_sql=database.ddl(tables), question=question,
+    previous = state.get("previous_sql")
+    task = SQLTask(schema_plain=database.ddl(tables, samples=False), question=question,
+                   schema_sql=database.ddl(tables),
                    stored_values=database.matched_values(question, tables) or None,
-                   previous_sql=state.get("previous_sql"))
+                   previous_sql=" ".join(previous.split()) if previous else None,
+                   dialect="SQLite" if database.is_sqlite else "PostgreSQL")
     try:
         result = await deps.recorder.run("write", deps.writer, task)
     except AgentError as exc:
@@ -170,7 +171,7 @@ def build_text_to_sql() -> StateGraph[AskState, TextToSqlDeps, AskState, AskStat
 def text_to_sql_definition(session: Session, *, db_url: str,
                            small: str | None = None,
                            big: str | None = "pack:qwen2.5-coder-1.5b",
-                           samples: int | None = SAMPLES,
+                           vote: bool = True,
                            descriptions: Mapping[str, str] = DOCUMENT_DESCRIPTIONS,
                            ) -> GraphDefinition[TextToSqlDeps]:
     """The pipeline over `db_url` with a writer of `small` (None: the settings' default_model)
@@ -178,7 +179,7 @@ def text_to_sql_definition(session: Session, *, db_url: str,
     "table.column" -> text) tell the writer what columns mean; by default those of the
     ocr-to-sql documents table (they apply only where such a column exists)."""
     database = SQLDatabase(db_url, descriptions=descriptions)
-    writer = Agent(text_to_sql_writer(database, small, big, samples), session=session)
+    writer = Agent(text_to_sql_writer(database, small, big, vote), session=session)
     return GraphDefinition("text_to_sql", build_text_to_sql(),
                            TextToSqlDeps(database=database, writer=writer))
 

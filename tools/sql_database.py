@@ -49,10 +49,11 @@ class SQLDatabase:
                             else pg_tables(self.address.libpq, self.descriptions))
         return self._tables
 
-    def ddl(self, names: list[str] | None = None) -> str:
-        """The schema text of the `names` tables (all by default): see sql_schema."""
+    def ddl(self, names: list[str] | None = None, samples: bool = True) -> str:
+        """The schema text of the `names` tables (all by default), with sample values of
+        their columns unless `samples` is False: see sql_schema."""
         wanted = None if names is None else {n.lower() for n in names}
-        return "\n".join(t.prompt() for t in self.tables()
+        return "\n".join(t.prompt(samples) for t in self.tables()
                           if wanted is None or t.name.lower() in wanted)
 
     def matched_values(self, question: str, names: list[str] | None = None) -> str:

@@ -16,9 +16,9 @@ from typing import Any
 
 __all__ = ["Column", "TableInfo", "match_values", "pg_tables", "sqlite_tables"]
 
-_SAMPLES = 3  # values shown per text column
+_SAMPLES = 2  # values shown per text column
 _ONE_OF = 4  # a text column with at most this many distinct values lists them all
-_SHORT = 40  # longer values are not shown
+_SHORT = 30  # longer values are not shown
 _MATCHABLE = 2000  # distinct values per column kept for matching the question's words
 
 
@@ -32,14 +32,14 @@ class Column:
     samples: tuple[str, ...] = ()
     complete: bool = False  # `samples` are all the values the column holds
 
-    def prompt(self, last: bool = False) -> str:
+    def prompt(self, last: bool = False, samples: bool = True) -> str:
         text = f"  {self.name} {self.type}".rstrip()
         if self.primary_key:
             text += " PRIMARY KEY"
         if self.references:
             text += f" REFERENCES {self.references}"
         notes = [self.description] if self.description else []
-        if self.samples:
+        if self.samples and samples:
             shown = ", ".join(_literal(v) for v in self.samples)
             notes.append(f"one of {shown}" if self.complete else f"e.g. {shown}")
         text += "" if last else ","
@@ -57,11 +57,13 @@ class TableInfo:
     def column_names(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns)
 
-    def prompt(self) -> str:
-        """CREATE TABLE text with keys, sample values and descriptions as comments."""
+    def prompt(self, samples: bool = True) -> str:
+        """CREATE TABLE text with keys, descriptions and (`samples`) sample values as
+        comments."""
         head = f"CREATE TABLE {self.name} (" + (
             f" -- {self.description}" if self.description else "")
-        lines = [c.prompt(last=i == len(self.columns) - 1) for i, c in enumerate(self.columns)]
+        lines = [c.prompt(i == len(self.columns) - 1, samples)
+                 for i, c in enumerate(self.columns)]
         return "\n".join([head, *lines, ");"])
 
 
@@ -192,7 +194,7 @@ def match_values(tables: list[TableInfo], question: str) -> list[str]:
                 if value is not None and (value != said or said in _quoted(question)):
                     lines.append(f"-- {said!r} in the question is stored as "
                                  f"{table.name}.{column} = {_literal(value)}")
-    return sorted(set(lines))[:8]
+    return sorted(set(lines))[:4]
 
 
 def _quoted(question: str) -> set[str]:

@@ -1,6 +1,11 @@
-"""SQL writer: a question and a schema in, one SQLite SELECT out. Given a database, the writer
-also checks its answer by running it (guarded, read-only): a query that fails or returns
-nothing goes back to the model as a repair message, and then up the escalation chain."""
+"""SQL writer: a question and a schema in, one SELECT out. The prompt is the one code models
+are trained on (the schema as CREATE TABLE text, then `-- SQLite query answering: ...`), with
+no instructions: measured in bench/text_to_sql.py, it beats a chat-style system prompt.
+
+Given a database, the writer checks its answer by running it (guarded, read-only): a query
+that fails or returns nothing goes back to the model as a repair message, then up the
+escalation chain. With a vote, the first model answers through two views of the schema (with
+and without sample values); their results must agree, else the next model answers."""
 
 from __future__ import annotations
 
@@ -24,13 +29,16 @@ class SQLTask(BaseModel):
     """The writer's input, schema first: the prompt prefix stays byte-identical across the
     questions on one schema, so llama.cpp's prompt cache computes it once."""
 
-    schema_sql: str = Field(description="CREATE TABLE statements of the tables to use")
-    stored_values: str | None = Field(default=None, description="stored values the "
-                                      "question's words stand for")
+    schema_plain: str = Field(description="CREATE TABLE text of the tables to use, with "
+                              "keys and descriptions (SQLDatabase.ddl(samples=False))")
+    schema_sql: str | None = Field(default=None, description="the same with sample values "
+                                   "of the columns: the second view of a vote")
+    stored_values: str | None = Field(default=None, description="SQL comments naming the "
+                                      "stored values the question's words stand for")
     previous_sql: str | None = Field(default=None, description="the SQL that answered the "
                                      "start of the question, in a conversation")
+    dialect: str = "SQLite"
     question: str
-    feedback: str | None = Field(default=None, description="why the last query was wrong")
 
 
 def clean_sql(text: str) -> str:
@@ -89,19 +97,21 @@ def sql_writer_spec(
     model: str | None = None,
     escalate_to: tuple[str, ...] = ("pack:qwen2.5-coder-1.5b",),
     database: SQLDatabase | None = None,
-    samples: int | None = None,
+    vote: bool = False,
 ) -> AgentSpec[str]:
-    """With `database`, answers are checked by running them (`answers_on`). With `samples`
-    too, the first model draws that many queries and a clear majority of equal results
-    decides; otherwise the next model answers (shoal.agents.vote)."""
+    """With `database`, answers are checked by running them (`answers_on`). With `vote` too,
+    the first model answers through both views of the schema (SQLTask.schema_plain and
+    schema_sql, with sample values); equal results decide, otherwise the next model answers
+    through the plain one (shoal.agents.vote)."""
     checks = (starts_with_select,) + ((answers_on(database),) if database else ())
-    vote = Vote(samples=samples, key=result_key(database)) if samples and database else None
+    views = Vote(views=("sql_writer_plain.md", "sql_writer.md"), key=result_key(database)
+                 ) if vote and database else None
     return AgentSpec(
-        name=name, description="writes one SQLite SELECT for a question", model=model,
+        name=name, description="writes one SQL SELECT for a question", model=model,
         # Plain text, not JSON: small coder models write SQL best as they were trained to,
         # without escaping it into a JSON string (measured in bench/text_to_sql.py).
-        escalate_to=escalate_to, prompt="sql_writer.md", input=SQLTask, output=None,
+        escalate_to=escalate_to, template="sql_writer_plain.md", input=SQLTask, output=None,
         # The statement ends at ";": stopping there saves the explanation small models add.
-        validators=checks, options=ChatOptions(temperature=0, max_tokens=200, stop=(";",)),
-        retries=1, vote=vote,
+        validators=checks, options=ChatOptions(temperature=0, max_tokens=120, stop=(";",)),
+        retries=1, vote=views,
     )

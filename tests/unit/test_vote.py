@@ -1,15 +1,20 @@
-"""Agreement as confidence: several answers from the first model, a clear majority decides,
-else the next model answers and decides (fake models, no I/O)."""
+"""Agreement as confidence: several answers from the first model (sampled, or one through each
+view of the input), a clear majority decides, else the next model answers and decides (fake
+models, no I/O)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import BaseModel
 
 from shoal.agents import Agent, AgentSpec
+from shoal.agents.prompting import fill_template
 from shoal.agents.vote import Vote
-from shoal.models import FakeChatModel
+from shoal.errors import ConfigError
+from shoal.models import FakeChatModel, FunctionChatModel
 from shoal.session import Session
 from shoal.settings import Settings
 
@@ -68,3 +73,58 @@ def test_vote_and_tools_do_not_mix() -> None:
 
     with pytest.raises(ValueError, match="vote works on answers"):
         spec(tools=[calculate])
+
+
+class Sum(BaseModel):
+    a: int
+    b: int
+    hint: str | None = None
+
+
+def view_spec(tmp_path: Path) -> AgentSpec[str]:
+    (tmp_path / "digits.md").write_text("{hint}\nAdd {a} and {b}.\n")
+    (tmp_path / "words.md").write_text("What is {a} plus {b}?\n")
+    views = Vote(views=(str(tmp_path / "digits.md"), str(tmp_path / "words.md")), key=meaning)
+    return spec(input=Sum, instructions="", template=str(tmp_path / "digits.md"), vote=views)
+
+
+def by_view(request: Any) -> str:
+    """Answers '4' to the digits view and 'five' to the words view: the views disagree."""
+    return "4" if "Add" in request.messages[-1].content else "five"
+
+
+async def test_views_that_agree_decide_with_one_greedy_answer_each(
+        isolated_settings: Settings, tmp_path: Path) -> None:
+    small, big = FunctionChatModel(lambda r: "four" if "plus" in r.messages[-1].content
+                                   else "4"), FakeChatModel([])
+    session = Session(isolated_settings, models={"fake:small": small, "fake:big": big})
+    result = await Agent(view_spec(tmp_path), session=session).run(Sum(a=2, b=2))
+    assert meaning(result.output, "") == "4" and result.confidence == 1.0
+    shown = sorted(r.messages[-1].content for r in small.requests)
+    assert shown == ["Add 2 and 2.", "What is 2 plus 2?"]  # the empty {hint} line is left out
+    assert all(r.options.n == 1 and r.options.temperature == 0 for r in small.requests)
+    assert not big.requests
+
+
+async def test_views_that_disagree_escalate_through_the_main_template(
+        isolated_settings: Settings, tmp_path: Path) -> None:
+    small, big = FunctionChatModel(by_view), FakeChatModel(["5"])
+    session = Session(isolated_settings, models={"fake:small": small, "fake:big": big})
+    result = await Agent(view_spec(tmp_path), session=session).run(Sum(a=2, b=3, hint="Sum."))
+    assert result.output == "5" and result.model == "fake:big" and result.escalated
+    assert big.requests[0].messages[-1].content == "Sum.\nAdd 2 and 3."
+    assert result.confidence == pytest.approx(3 / 4)  # weight 2 + the words view, of 2 + 2
+
+
+def test_a_template_must_name_fields_of_the_input() -> None:
+    with pytest.raises(ConfigError, match="'c', which the input does not have"):
+        fill_template("Add {a} and {c}.", {"a": 1, "b": 2})
+
+
+def test_views_need_two_templates_and_a_structured_input() -> None:
+    with pytest.raises(ValueError, match="at least two"):
+        Vote(views=("one.md",))
+    with pytest.raises(ValueError, match="samples, not both"):
+        Vote(views=("one.md", "two.md"), samples=3)
+    with pytest.raises(ValueError, match="set input"):
+        spec(vote=Vote(views=("one.md", "two.md")))
