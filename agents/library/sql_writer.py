@@ -110,7 +110,7 @@ def sql_writer_spec(
         name=name, description="writes one SQL SELECT for a question", model=model,
         # Plain text, not JSON: small coder models write SQL best as they were trained to,
         # without escaping it into a JSON string (measured in bench/text_to_sql.py).
-        escalate_to=escalate_to, template="sql_writer_plain.md", input=SQLTask, output=None,
+        escalate_to=escalate_to, template="sql_writer.md", input=SQLTask, output=None,
         # The statement ends at ";": stopping there saves the explanation small models add.
         validators=checks, options=ChatOptions(temperature=0, max_tokens=120, stop=(";",)),
         retries=1, vote=views,
