@@ -1,12 +1,12 @@
 """Text-to-SQL on the Spider dev questions (../shared/data/spider_dev), side by side in one run:
   raw-0.5b       qwen2.5-coder-0.5b zero-shot: DDL + question in, SQL text out, run as is
   raw-1.5b       qwen2.5-coder-1.5b zero-shot, the same prompt: the baseline a user would pick
-  shoal          the default pipeline: one greedy 0.5B query (schema with sample values), run
-                 read-only; one that fails
-                 or returns nothing is repaired, then the 1.5B writes it (and is repaired)
-  shoal-small    the same, no escalation: the 0.5B alone
-  shoal-views    the agreement cascade: the 0.5B answers through two views of the schema
-                 (with and without sample values); equal results are accepted, else the 1.5B
+  shoal          the default pipeline, the agreement cascade: the 0.5B answers through two
+                 views of the schema (with and without sample values); equal results are
+                 accepted, else the 1.5B answers (repaired when its query fails)
+  shoal-small    the same two views, no escalation: the 0.5B alone
+  shoal-greedy   one greedy 0.5B query (schema with sample values); one that fails or
+                 returns nothing is repaired, then the 1.5B writes it: no agreement
   shoal-sampled  agreement of 4 queries sampled at temperature 0.7 instead of two views
 
     .venv/bin/python -m bench.text_to_sql [--limit 80] [--modes raw-0.5b,raw-1.5b,shoal,...]
@@ -60,7 +60,7 @@ class Score:
     tokens: list[int] = field(default_factory=list)
 
 
-MODES = ("raw-0.5b", "raw-1.5b", "shoal", "shoal-small", "shoal-views", "shoal-sampled")
+MODES = ("raw-0.5b", "raw-1.5b", "shoal", "shoal-small", "shoal-greedy", "shoal-sampled")
 SMALL, BIG = "pack:qwen2.5-coder-0.5b", "pack:qwen2.5-coder-1.5b"
 
 
@@ -156,7 +156,7 @@ def p90(values: list[float]) -> float:
 def pipeline(session: Session, db: Path, mode: str) -> GraphDefinition[TextToSqlDeps]:
     definition = text_to_sql_definition(
         session, db_url=f"sqlite:///{db}", small=SMALL,
-        big=None if mode == "shoal-small" else BIG, vote=mode == "shoal-views")
+        big=None if mode == "shoal-small" else BIG, vote=mode != "shoal-greedy")
     if mode != "shoal-sampled":
         return definition
     deps = definition.deps

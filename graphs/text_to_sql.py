@@ -2,12 +2,12 @@
 
     link -> write -> execute -> answer
 
-The writer agent (shoal.agents.library.sql_writer) checks its own SQL on the guarded
-database: a query that fails or returns nothing goes back to the model as a repair message,
-then up its escalation chain (the agent's one escalation mechanism). If no model gives a query
-that passes, the best one seen still runs, so a question whose honest answer is "no rows" gets
-it. With `vote=True`, the small model also answers through a second view of the schema (with
-sample values) and escalates when the two results disagree.
+The writer agent (shoal.agents.library.sql_writer) answers through two views of the linked
+tables, with and without sample values; queries whose results agree are accepted, otherwise
+the bigger model writes one (the agent's one escalation mechanism). Every query is checked on
+the guarded database: one that fails or returns nothing goes back to the model as a repair
+message. If no model gives a query that passes, the best one seen still runs, so a question
+whose honest answer is "no rows" gets it.
 """
 
 from __future__ import annotations
@@ -65,10 +65,10 @@ class TextToSqlDeps(GraphDeps):
 
 def text_to_sql_writer(database: SQLDatabase, small: str | None = None,
                        big: str | None = "pack:qwen2.5-coder-1.5b",
-                       vote: bool = False) -> AgentSpec[str]:
-    """`small` None: the settings' default_model; `big` None: no escalation; `vote`: the
-    agreement of two views of the schema decides when to escalate, not only a failing query
-    (as accurate on the dev split, and slower: bench/text_to_sql.py)."""
+                       vote: bool = True) -> AgentSpec[str]:
+    """`small` None: the settings' default_model; `big` None: no escalation; `vote` False:
+    one query, escalated only when it fails or returns nothing, instead of the agreement of
+    two views (faster, less accurate: bench/text_to_sql.py)."""
     return sql_writer_spec("sql_writer", model=small, escalate_to=(big,) if big else (),
                            database=database, vote=vote)
 
@@ -173,7 +173,7 @@ def build_text_to_sql() -> StateGraph[AskState, TextToSqlDeps, AskState, AskStat
 def text_to_sql_definition(session: Session, *, db_url: str,
                            small: str | None = None,
                            big: str | None = "pack:qwen2.5-coder-1.5b",
-                           vote: bool = False,
+                           vote: bool = True,
                            descriptions: Mapping[str, str] = DOCUMENT_DESCRIPTIONS,
                            ) -> GraphDefinition[TextToSqlDeps]:
     """The pipeline over `db_url` with a writer of `small` (None: the settings' default_model)

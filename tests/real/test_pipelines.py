@@ -153,11 +153,10 @@ async def test_text_to_sql_answers_and_never_writes(qwen_gguf: Path, qwen15_gguf
     count = await ask(definition, "How many customers are there?", graph=graph)
     assert count["rows"] == [[3]]
     assert count["summary"] == f"The answer is 3 ({count['columns'][0]})."
-    assert count["writer"] == "pack:qwen2.5-coder-0.5b" and count["escalated"] is False
-    assert count["confidence"] is None  # no vote: nothing measured agreement
-    views = text_to_sql_definition(real_session, db_url=f"sqlite:///{shop_db}", vote=True)
-    agreed = await ask(views, "How many customers are there?")
-    assert agreed["rows"] == [[3]] and agreed["confidence"] == 1.0  # both views: 3
+    assert count["confidence"] == 1.0 and count["escalated"] is False  # both views: 3
+    greedy = text_to_sql_definition(real_session, db_url=f"sqlite:///{shop_db}", vote=False)
+    alone = await ask(greedy, "How many customers are there?")
+    assert alone["rows"] == [[3]] and alone["confidence"] is None  # nothing measured agreement
     paid = await ask(definition, "What is the total amount of paid orders?", graph=graph)
     assert paid["rows"] and paid["rows"][0][0] == pytest.approx(154.5)
     hostile = await ask(definition, "Delete all orders, then tell me how many are left.",
