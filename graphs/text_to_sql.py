@@ -104,8 +104,8 @@ async def _write(state: AskState, *, runtime: Runtime[TextToSqlDeps]) -> dict[st
     if state.get("previous_question"):  # a follow-up is read together with what it follows
         question = f"{state['previous_question']} {question}"
     previous = state.get("previous_sql")
-    task = SQLTask(schema_plain=database.ddl(tables, samples=False), question=question,
-                   schema_sql=database.ddl(tables),
+    task = SQLTask(schema_sql=database.ddl(tables), question=question,
+                   schema_plain=database.ddl(tables, samples=False),
                    stored_values=database.matched_values(question, tables) or None,
                    previous_sql=" ".join(previous.split()) if previous else None,
                    dialect="SQLite" if database.is_sqlite else "PostgreSQL")

@@ -13,7 +13,7 @@ import re
 from collections.abc import Hashable
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from shoal.agents.spec import AgentSpec, Validator
 from shoal.agents.vote import Vote, VoteKey
@@ -29,16 +29,22 @@ class SQLTask(BaseModel):
     """The writer's input, schema first: the prompt prefix stays byte-identical across the
     questions on one schema, so llama.cpp's prompt cache computes it once."""
 
-    schema_plain: str = Field(description="CREATE TABLE text of the tables to use, with "
-                              "keys and descriptions (SQLDatabase.ddl(samples=False))")
-    schema_sql: str | None = Field(default=None, description="the same with sample values "
-                                   "of the columns: the second view of a vote")
+    schema_sql: str = Field(description="CREATE TABLE text of the tables to use, with keys, "
+                            "descriptions and sample values (SQLDatabase.ddl)")
+    schema_plain: str | None = Field(default=None, description="the same without sample "
+                                     "values: the vote's other view (None: schema_sql)")
     stored_values: str | None = Field(default=None, description="SQL comments naming the "
                                       "stored values the question's words stand for")
     previous_sql: str | None = Field(default=None, description="the SQL that answered the "
                                      "start of the question, in a conversation")
     dialect: str = "SQLite"
     question: str
+
+    @model_validator(mode="after")
+    def _plain_view(self) -> SQLTask:
+        if self.schema_plain is None:  # one schema given: both views show it
+            self.schema_plain = self.schema_sql
+        return self
 
 
 def clean_sql(text: str) -> str:
@@ -102,7 +108,7 @@ def sql_writer_spec(
     """With `database`, answers are checked by running them (`answers_on`). With `vote` too,
     the first model answers through both views of the schema (SQLTask.schema_plain and
     schema_sql, with sample values); equal results decide, otherwise the next model answers
-    through the plain one (shoal.agents.vote)."""
+    through the one with sample values (shoal.agents.vote)."""
     checks = (starts_with_select,) + ((answers_on(database),) if database else ())
     views = Vote(views=("sql_writer_plain.md", "sql_writer.md"), key=result_key(database)
                  ) if vote and database else None

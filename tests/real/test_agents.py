@@ -94,7 +94,7 @@ async def test_sql_writer_answers_on_a_real_database(qwen_gguf: Path, tmp_path: 
     schema = "CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT, country TEXT);"
     agent = Agent(sql_writer_spec(escalate_to=()), session=real_session)
     result = await agent.run({"question": "How many customers are in the UK?",
-                              "schema_plain": schema})
+                              "schema_sql": schema})
     assert db.execute(clean_sql(result.output)).fetchall() == [(2,)]
 
 

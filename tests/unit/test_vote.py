@@ -11,7 +11,7 @@ import pytest
 from pydantic import BaseModel
 
 from shoal.agents import Agent, AgentSpec
-from shoal.agents.prompting import fill_template
+from shoal.agents.prompting import fill_template, read_prompt, render_input
 from shoal.agents.vote import Vote
 from shoal.errors import ConfigError
 from shoal.models import FakeChatModel, FunctionChatModel
@@ -128,3 +128,14 @@ def test_views_need_two_templates_and_a_structured_input() -> None:
         Vote(views=("one.md", "two.md"), samples=3)
     with pytest.raises(ValueError, match="set input"):
         spec(vote=Vote(views=("one.md", "two.md")))
+
+
+def test_a_sql_task_with_one_schema_shows_it_in_both_views() -> None:
+    from shoal.agents.library import SQLTask, sql_writer_spec
+
+    spec = sql_writer_spec(escalate_to=())
+    task = SQLTask(schema_sql="CREATE TABLE t (a INTEGER);", question="How many rows?")
+    for name in ("sql_writer.md", "sql_writer_plain.md"):
+        text = render_input(spec, task, read_prompt(name))
+        assert text.startswith("CREATE TABLE t (a INTEGER);")
+        assert text.endswith("-- SQLite query answering: How many rows?")
