@@ -22,7 +22,7 @@ from langgraph.runtime import Runtime
 from pydantic import BaseModel
 
 from shoal.agents import Agent, AgentSpec
-from shoal.agents.library import Invoice, classifier_spec, extractor_spec
+from shoal.agents.library import Invoice, classifier_spec, extractor_spec, read_currency
 from shoal.errors import AgentError, InputError, OutputValidationError
 from shoal.graphs.context import GraphDeps, jsonable
 from shoal.graphs.runner import GraphDefinition, invoke_recorded
@@ -113,12 +113,21 @@ async def _extract(state: DocState, *, runtime: Runtime[OcrToSqlDeps]) -> dict[s
     try:
         result = await deps.recorder.run("extract", deps.extractors[kind], state["text"])
     except AgentError as exc:
-        problems = [a.error for a in exc.attempts if a.error]
+        problems = [a.error for a in exc.attempts if a.error][-3:] or [exc.message]
         partial = exc.partial if isinstance(exc, OutputValidationError) else None
         record = partial.model_dump(mode="json") if isinstance(partial, BaseModel) else {}
-        return {"status": "needs_review", "problems": problems[-3:], "record": record}
-    return {"record": result.output.model_dump(mode="json"), "status": "stored",
-            "problems": []}
+        return _grounded_currency(state["text"], record, problems)
+    return _grounded_currency(state["text"], result.output.model_dump(mode="json"), [])
+
+
+def _grounded_currency(text: str, record: dict[str, Any], problems: list[str]
+                       ) -> dict[str, Any]:
+    """The currency the document shows replaces the model's; an ambiguous one is flagged."""
+    reading = read_currency(text, record.get("currency"))
+    record = record | {"currency": reading.code}
+    problems = problems + ([reading.problem] if reading.problem else [])
+    return {"record": record, "problems": problems,
+            "status": "needs_review" if problems else "stored"}
 
 
 async def _store(state: DocState, *, runtime: Runtime[OcrToSqlDeps]) -> dict[str, Any]:

@@ -1,20 +1,41 @@
-"""The OCR-to-SQL target table: one row per document, keyed by the file's sha256, so running
-the same files again inserts nothing. Documents that failed validation are kept too, with
-status `needs_review` and the problems found: nothing is lost."""
+"""The OCR-to-SQL target tables: one `documents` row per document, keyed by the file's sha256,
+and its line items in `document_lines` (foreign key to the document). Money is NUMERIC(14, 2)
+read back as Decimal, dates are DATE. A document and its lines are inserted in one
+transaction, or not at all; running the same files again inserts nothing. Documents that
+failed validation are kept too, with status `needs_review` and the problems found: nothing is
+lost.
+
+SQLite stores NUMERIC values as 8-byte floats (its own type rules), so sums computed inside
+SQLite carry binary noise that the answer step rounds away (graphs.text_to_sql.show);
+PostgreSQL computes them exactly.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import Connection, Date, Numeric, inspect, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Field, SQLModel, col, select
 
 from shoal.memory import Database
+from shoal.memory.migrations import Migration, migrate
 from shoal.memory.tables import table_of
 
-__all__ = ["DOCUMENT_DESCRIPTIONS", "DocumentRow", "DocumentStore"]
+__all__ = [
+    "DOCUMENT_DESCRIPTIONS",
+    "STORE_MIGRATIONS",
+    "DocumentLineRow",
+    "DocumentRow",
+    "DocumentStore",
+]
+
+_MONEY = Numeric(14, 2)
 
 
 class DocumentRow(SQLModel, table=True):
@@ -26,62 +47,138 @@ class DocumentRow(SQLModel, table=True):
     status: str = Field(description="stored, or needs_review when validation failed")
     vendor: str | None = Field(default=None, description="who issued the document")
     number: str | None = Field(default=None, description="the invoice or receipt number")
-    date: str | None = Field(default=None, description="ISO 8601 date")
+    date: dt.date | None = Field(default=None, sa_type=Date, description="the issue date")
     currency: str | None = Field(default=None, description="ISO 4217 code")
-    subtotal: float | None = Field(default=None, description="amount before tax")
-    tax: float | None = Field(default=None, description="tax amount")
-    total: float | None = Field(default=None, description="the total amount payable, tax "
-                                "included: the document's amount")
-    line_items: str = Field(default="[]", description='JSON: [{"description", "amount"}]')
+    subtotal: Decimal | None = Field(default=None, sa_type=_MONEY,
+                                     description="amount before tax")
+    tax: Decimal | None = Field(default=None, sa_type=_MONEY, description="tax amount")
+    total: Decimal | None = Field(default=None, sa_type=_MONEY, description="the total amount "
+                                  "payable, tax included: the document's amount")
     problems: str | None = None
     ocr_confidence: float = 0.0
     created_at: float = 0.0
 
 
-DOCUMENT_DESCRIPTIONS = {"documents": "receipts and invoices read by shoal ocr-to-sql"} | {
-    f"documents.{name}": info.description
-    for name, info in DocumentRow.model_fields.items() if info.description}
-"""What the SQL writer is told about the documents table (text_to_sql uses it)."""
+class DocumentLineRow(SQLModel, table=True):
+    __tablename__ = "document_lines"
+
+    sha256: str = Field(primary_key=True, foreign_key="documents.sha256", ondelete="CASCADE",
+                        description="the document (documents.sha256)")
+    position: int = Field(primary_key=True, description="1 for the first line item")
+    description: str = Field(description="what was bought")
+    amount: Decimal = Field(sa_type=_MONEY, description="the line's amount")
 
 
-def _number(value: Any) -> float | None:
-    return None if value is None else float(Decimal(str(value)))
+DOCUMENT_DESCRIPTIONS = {
+    "documents": "receipts and invoices read by shoal ocr-to-sql",
+    "document_lines": "the line items of those documents",
+} | {f"{row.__tablename__}.{name}": info.description
+     for row in (DocumentRow, DocumentLineRow)
+     for name, info in row.model_fields.items() if info.description}
+"""What the SQL writer is told about the tables (text_to_sql uses it)."""
+
+
+def _tables(connection: Connection) -> None:
+    for row in (DocumentRow, DocumentLineRow):
+        table_of(row).create(connection, checkfirst=True)
+
+
+def _lines_out_of_json(connection: Connection) -> None:
+    """Before this, line items were a JSON text column of documents and money was a float:
+    move the items into document_lines and, on PostgreSQL, make the columns NUMERIC and DATE
+    (SQLite keeps the values as they are: its column types do not constrain them)."""
+    columns = {c["name"] for c in inspect(connection).get_columns("documents")}
+    if "line_items" not in columns:
+        return
+    lines = table_of(DocumentLineRow)
+    for sha256, items in connection.execute(text("SELECT sha256, line_items FROM documents")):
+        rows = [{"sha256": sha256, "position": n, "description": str(item["description"]),
+                 "amount": Decimal(str(item["amount"]))}
+                for n, item in enumerate(json.loads(items or "[]"), 1)]
+        if rows:
+            connection.execute(lines.insert(), rows)
+    connection.execute(text("ALTER TABLE documents DROP COLUMN line_items"))
+    if connection.dialect.name == "postgresql":
+        for name in ("subtotal", "tax", "total"):
+            connection.execute(text(f"ALTER TABLE documents ALTER COLUMN {name} TYPE "
+                                    f"NUMERIC(14, 2) USING round({name}::numeric, 2)"))
+        connection.execute(text("ALTER TABLE documents ALTER COLUMN date TYPE DATE "
+                                "USING date::date"))
+
+
+STORE_MIGRATIONS: list[Migration] = [
+    ("documents_0001_tables", _tables),
+    ("documents_0002_lines_out_of_json", _lines_out_of_json),
+]
+
+
+def _money(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
+
+
+def _date(value: Any) -> dt.date | None:
+    if value is None or isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value))
 
 
 class DocumentStore:
-    """The documents table in `db` (a user's database: opened without Shoal's memory
-    migrations, e.g. `session.database(url, migrate=False)`; its owner disposes of it)."""
+    """The documents tables in `db` (a user's database: opened without Shoal's memory
+    migrations, e.g. `session.database(url, migrate=False)`; its owner disposes of it). The
+    store's own migrations run on first use."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
         self._ready = False
 
-    def _ensure_table(self) -> None:
+    def _ensure_tables(self) -> None:
         if not self._ready:
-            table_of(DocumentRow).create(self.db.engine, checkfirst=True)
+            migrate(self.db.engine, STORE_MIGRATIONS)
             self._ready = True
 
     def insert(self, *, sha256: str, file_name: str, doc_type: str, status: str,
                record: dict[str, Any], problems: list[str], ocr_confidence: float) -> bool:
-        """Insert one document; False if a document with this sha256 is stored already."""
-        self._ensure_table()
-        row = {
+        """Insert one document and its line items in one transaction; False if a document
+        with this sha256 is stored already (then nothing is written)."""
+        self._ensure_tables()
+        header = {
             "sha256": sha256, "file_name": file_name, "doc_type": doc_type, "status": status,
             "vendor": record.get("vendor"), "number": record.get("number"),
-            "date": record.get("date"), "currency": record.get("currency"),
-            "subtotal": _number(record.get("subtotal")), "tax": _number(record.get("tax")),
-            "total": _number(record.get("total")),
-            "line_items": json.dumps(record.get("line_items") or [], default=str),
+            "date": _date(record.get("date")), "currency": record.get("currency"),
+            "subtotal": _money(record.get("subtotal")), "tax": _money(record.get("tax")),
+            "total": _money(record.get("total")),
             "problems": "; ".join(problems) or None, "ocr_confidence": ocr_confidence,
             "created_at": time.time(),
         }
-        return self.db.insert_ignore(DocumentRow, [row]) == 1
+        lines = [{"sha256": sha256, "position": n, "description": str(item["description"]),
+                  "amount": _money(item["amount"])}
+                 for n, item in enumerate(record.get("line_items") or [], 1)]
+        insert = sqlite_insert if self.db.is_sqlite else pg_insert
+        documents = table_of(DocumentRow)
+        with self.db.session() as session:
+            connection = session.connection()
+            inserted = connection.execute(insert(documents).values(header)
+                                          .on_conflict_do_nothing()
+                                          .returning(documents.c.sha256)).first()
+            if inserted is None:
+                return False
+            if lines:
+                connection.execute(insert(table_of(DocumentLineRow)).values(lines))
+        return True
 
     async def save(self, **fields: Any) -> bool:
         """`insert` from async code (in a worker thread)."""
         return await self.db.offload(lambda: self.insert(**fields))
 
     def all(self) -> list[DocumentRow]:
-        self._ensure_table()
+        self._ensure_tables()
         with self.db.session() as session:
             return list(session.exec(select(DocumentRow).order_by(col(DocumentRow.file_name))))
+
+    def lines(self, sha256: str) -> list[DocumentLineRow]:
+        """The line items of one document, in order."""
+        self._ensure_tables()
+        with self.db.session() as session:
+            return list(session.exec(select(DocumentLineRow)
+                                     .where(col(DocumentLineRow.sha256) == sha256)
+                                     .order_by(col(DocumentLineRow.position))))

@@ -45,8 +45,10 @@ class SQLDatabase:
             if self.is_sqlite and not self.path.is_file():
                 raise InputError(f"database {self.path} does not exist", source=str(self.path),
                                  fix="check the --db path (run ocr-to-sql first for the demo)")
-            self._tables = (sqlite_tables(self.path, self.descriptions) if self.is_sqlite
-                            else pg_tables(self.address.libpq, self.descriptions))
+            found = (sqlite_tables(self.path, self.descriptions) if self.is_sqlite
+                     else pg_tables(self.address.libpq, self.descriptions))
+            # Shoal's bookkeeping (e.g. shoal_migrations) is not the user's data
+            self._tables = [t for t in found if not t.name.lower().startswith("shoal_")]
         return self._tables
 
     def ddl(self, names: list[str] | None = None, samples: bool = True) -> str:

@@ -3,11 +3,13 @@ a prompt file under prompts/, and a typed output."""
 
 from shoal.agents.library.answers import NumericAnswer
 from shoal.agents.library.classifier import classifier_spec
+from shoal.agents.library.currency import CurrencyReading, read_currency
 from shoal.agents.library.extractor import Invoice, LineItem, amounts_add_up, extractor_spec
 from shoal.agents.library.sql_writer import SQLTask, sql_writer_spec
 from shoal.agents.library.summarizer import summarizer_spec
 
 __all__ = [
+    "CurrencyReading",
     "Invoice",
     "LineItem",
     "NumericAnswer",
@@ -15,6 +17,7 @@ __all__ = [
     "amounts_add_up",
     "classifier_spec",
     "extractor_spec",
+    "read_currency",
     "sql_writer_spec",
     "summarizer_spec",
 ]

@@ -21,7 +21,11 @@ from shoal.memory.tables import (
     table_of,
 )
 
-__all__ = ["MIGRATIONS", "migrate"]
+__all__ = ["MIGRATIONS", "Migration", "migrate"]
+
+
+Migration = tuple[str, Callable[[Connection], None]]
+"""(name, step): the step runs in the transaction that records the name."""
 
 
 def _initial(connection: Connection) -> None:
@@ -35,18 +39,19 @@ def _run_owner(connection: Connection) -> None:
         connection.execute(text("ALTER TABLE runs ADD COLUMN owner VARCHAR"))
 
 
-MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
+MIGRATIONS: list[Migration] = [  # the memory's tables
     ("0001_initial", _initial),
     ("0002_run_owner", _run_owner),
 ]
 
 
-def migrate(engine: Engine) -> list[str]:
-    """Apply the migrations this database lacks; the names applied now."""
+def migrate(engine: Engine, migrations: list[Migration] | None = None) -> list[str]:
+    """Apply the `migrations` (default: the memory's) this database lacks, recorded in
+    shoal_migrations (so names must be unique across lists); the names applied now."""
     applied_now = []
     with engine.begin() as connection:
         table_of(MigrationRow).create(connection, checkfirst=True)
-    for name, step in MIGRATIONS:
+    for name, step in MIGRATIONS if migrations is None else migrations:
         with engine.begin() as connection:
             done = connection.execute(
                 text("SELECT 1 FROM shoal_migrations WHERE name = :name"), {"name": name}

@@ -115,7 +115,7 @@ async def test_injected_instructions_cause_no_write_outside_the_typed_insert(
         s.get("error") for s in states if s["status"] == "error"]
     assert rows(db, "SELECT id, balance FROM accounts ORDER BY id") == [(1, 100.0), (2, 250.0)]
     assert rows(db, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name") == [
-        ("accounts",), ("documents",)]
+        ("accounts",), ("document_lines",), ("documents",), ("shoal_migrations",)]
     assert rows(db, "SELECT count(*) FROM documents") == [(len(INJECTIONS),)]
     totals = [r[0] for r in rows(db, "SELECT total FROM documents") if r[0] is not None]
     assert max(totals) < 100  # nobody set the total to 1000000
@@ -190,3 +190,42 @@ def test_tesseract_engine_reads_a_sample(tmp_path: Path) -> None:
 
     document = asyncio.run(read_document(DOCS / "receipt-3.png", engine="tesseract"))
     assert "Subtotal" in document.text and document.confidence > 0
+
+
+async def test_stored_documents_carry_the_currency_they_show_and_their_lines(
+        tmp_path: Path, isolated_settings: Any) -> None:
+    """Fake models that always answer USD: the document's own sign or code wins, a bare "kr"
+    is flagged for review, and line items land in document_lines with exact amounts."""
+    from shoal.models import FunctionChatModel
+
+    texts = {tmp_path / "cafe.png": "Cafe Nord\nLatte 3.50\nBun 2.25\nTOTAL EUR 5.75",
+             tmp_path / "kiosk.png": "Kiosk Nord\nLatte 3.50\nBun 2.25\nTotal kr 5.75"}
+    for path in texts:
+        path.write_bytes(path.name.encode())
+
+    def extract(request: Any) -> str:
+        vendor = request.messages[-1].content.split("\n")[0].split(": ")[-1]
+        return json.dumps({"vendor": vendor, "currency": "USD", "total": "5.75",
+                           "line_items": [{"description": "Latte", "amount": "3.50"},
+                                          {"description": "Bun", "amount": "2.25"}]})
+
+    models = {"fake:router": FunctionChatModel(lambda r: json.dumps({"label": "receipt"})),
+              "fake:extractor": FunctionChatModel(extract)}
+    db = tmp_path / "docs.db"
+    async with Session(isolated_settings, models=models) as session:
+        specs = ocr_to_sql_specs(model="fake:extractor", router_model="fake:router",
+                                 escalate_to=())
+        definition = ocr_to_sql_definition(session, db_url=f"sqlite:///{db}", specs=specs)
+        scripted = dataclasses.replace(definition, deps=dataclasses.replace(
+            definition.deps, reader=ScriptedReader(texts)))
+        states = await run_documents(list(texts), scripted, ledger=None)
+    by_file = {Path(s["path"]).name: s for s in states}
+    assert by_file["cafe.png"]["status"] == "stored"
+    assert by_file["kiosk.png"]["status"] == "needs_review"
+    assert "'kr' may be" in by_file["kiosk.png"]["problems"][0]
+    assert rows(db, "SELECT file_name, currency, status FROM documents ORDER BY 1") == [
+        ("cafe.png", "EUR", "stored"), ("kiosk.png", None, "needs_review")]
+    assert rows(db, "SELECT d.file_name, l.position, l.description, l.amount FROM "
+                    "document_lines l JOIN documents d USING (sha256) ORDER BY 1, 2") == [
+        ("cafe.png", 1, "Latte", 3.5), ("cafe.png", 2, "Bun", 2.25),
+        ("kiosk.png", 1, "Latte", 3.5), ("kiosk.png", 2, "Bun", 2.25)]
