@@ -48,7 +48,7 @@ async def main() -> None:
             definition = ocr_to_sql_definition(session, db_url=f"sqlite:///{Path(tmp) / 'd.db'}",
                                                specs=specs)
             started = time.perf_counter()
-            states = await run_documents(files, definition, session.ledger)
+            states = await run_documents(files, definition, session)
             seconds = time.perf_counter() - started
             calls = session.ledger.calls()
     hits = sum(field_hits(s.get("record") or {}, expected[Path(s["path"]).name])

@@ -1,8 +1,12 @@
 """OCR-to-SQL: document image -> OCR -> document type -> fields -> validation -> idempotent insert.
 
-    ocr -> classify -> extract -> store
+    ocr -> classify -> extract -> store -> review (needs_review only: waits for a person)
      |        |          |
      +- error +- other   +- needs_review (after repair and escalation), stored for review
+
+A document that needs review is stored at once (nothing is lost) and its run pauses at
+`review` (a LangGraph interrupt, checkpointed); `shoal review approve|fix|reject` resumes it
+with the decision, which the review step writes once (shoal.tools.document_review).
 
 OCR text is untrusted: the extractor has no tools and can only fill the typed record; the
 only write is the typed, parameterized insert keyed by the file's sha256.
@@ -12,22 +16,24 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, TypedDict, get_args
+from typing import Any, Literal, TypedDict, cast, get_args
 
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
+from langgraph.types import interrupt
 from pydantic import BaseModel
 
 from shoal.agents import Agent, AgentSpec
 from shoal.agents.library import Invoice, classifier_spec, extractor_spec, read_currency
 from shoal.errors import AgentError, InputError, OutputValidationError
 from shoal.graphs.context import GraphDeps, jsonable
-from shoal.graphs.runner import GraphDefinition, invoke_recorded
-from shoal.memory import RunLedger
+from shoal.graphs.runner import GraphDefinition, GraphRunner
 from shoal.session import Session
+from shoal.tools.document_review import ReviewDecision, Reviews
 from shoal.tools.document_store import DocumentStore
 from shoal.tools.ocr import DocumentReader, Engine
 
@@ -41,6 +47,7 @@ DOCUMENT_TYPES: tuple[DocumentKind, ...] = get_args(DocumentKind)
 
 class DocState(TypedDict, total=False):
     path: str
+    thread: str  # the run's thread id: a review resumes it
     sha256: str
     text: str
     confidence: float
@@ -131,15 +138,32 @@ def _grounded_currency(text: str, record: dict[str, Any], problems: list[str]
 
 
 async def _store(state: DocState, *, runtime: Runtime[OcrToSqlDeps]) -> dict[str, Any]:
+    review = ((state["thread"], state["text"]) if state["status"] == "needs_review"
+              and state.get("thread") else None)
     inserted = await runtime.context.store.save(
         sha256=state["sha256"], file_name=Path(state["path"]).name,
         doc_type=state["doc_type"], status=state["status"], record=state.get("record", {}),
-        problems=state.get("problems", []), ocr_confidence=state.get("confidence", 0.0))
+        problems=state.get("problems", []), ocr_confidence=state.get("confidence", 0.0),
+        review=review)
     return {} if inserted else {"status": "duplicate"}
+
+
+async def _review(state: DocState, *, runtime: Runtime[OcrToSqlDeps]) -> dict[str, Any]:
+    """Wait for a person's decision (approve, with fixes or not; reject), then write it."""
+    decision = ReviewDecision.model_validate(interrupt({
+        "sha256": state["sha256"], "file": Path(state["path"]).name,
+        "record": state.get("record", {}), "problems": state.get("problems", [])}))
+    reviews = Reviews(runtime.context.store)
+    status = await runtime.context.store.db.offload(reviews.decide, state["sha256"], decision)
+    return {"status": status}
 
 
 def _unless_error(good: str) -> Callable[[DocState], str]:
     return lambda state: END if state.get("status") == "error" else good
+
+
+def _review_if_needed(state: DocState) -> str:
+    return "review" if state.get("status") == "needs_review" and state.get("thread") else END
 
 
 def build_ocr_to_sql() -> StateGraph[DocState, OcrToSqlDeps, DocState, DocState]:
@@ -148,11 +172,13 @@ def build_ocr_to_sql() -> StateGraph[DocState, OcrToSqlDeps, DocState, DocState]
     graph.add_node("classify", _classify)
     graph.add_node("extract", _extract)
     graph.add_node("store", _store)
+    graph.add_node("review", _review)
     graph.add_edge(START, "ocr")
     graph.add_conditional_edges("ocr", _unless_error("classify"), ["classify", END])
     graph.add_conditional_edges("classify", _unless_error("extract"), ["extract", END])
     graph.add_edge("extract", "store")
-    graph.add_edge("store", END)
+    graph.add_conditional_edges("store", _review_if_needed, ["review", END])
+    graph.add_edge("review", END)
     return graph
 
 
@@ -172,19 +198,23 @@ def ocr_to_sql_definition(session: Session, *, db_url: str, engine: Engine = "ra
 
 
 async def run_documents(paths: list[Path], definition: GraphDefinition[OcrToSqlDeps],
-                        ledger: RunLedger | None,
+                        session: Session,
                         on_done: Callable[[DocState], None] | None = None) -> list[DocState]:
-    """Run the pipeline on each file in turn (models stay loaded); a bad file ends with status
-    `error` and the batch goes on."""
-    graph = definition.compile()
+    """Run the pipeline on each file in turn (models stay loaded), durably: each file is one
+    recorded, checkpointed run, so a document needing review waits for `shoal review`. A bad
+    file ends with status `error` and the batch goes on."""
     results = []
-    for path in paths:
-        try:
-            state: DocState = await invoke_recorded(definition, graph, {"path": str(path)},
-                                                    thread_id=str(path), ledger=ledger)
-        except Exception as exc:  # one broken document must not stop the batch
-            state = {"path": str(path), "status": "error", "error": f"{type(exc).__name__}: {exc}"}
-        results.append(state)
-        if on_done:
-            on_done(state)
+    async with GraphRunner(definition, session) as runner:
+        for path in paths:
+            thread = f"ocr-to-sql:{uuid.uuid4().hex}"
+            try:
+                outcome = await runner.start_state({"path": str(path), "thread": thread},
+                                                  thread)
+                state: DocState = cast(DocState, outcome.state)
+            except Exception as exc:  # one broken document must not stop the batch
+                state = {"path": str(path), "status": "error",
+                         "error": f"{type(exc).__name__}: {exc}"}
+            results.append(state)
+            if on_done:
+                on_done(state)
     return results

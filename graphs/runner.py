@@ -148,8 +148,13 @@ class GraphRunner(Generic[DepsT]):
         return self._graph
 
     async def start(self, value: Any, thread_id: str | None = None) -> RunOutcome:
+        """A new run whose input is `value` (the `input` of a FlowState graph)."""
         thread_id = thread_id or uuid.uuid4().hex
         return await self._go({"input": value}, thread_id, value)
+
+    async def start_state(self, state: dict[str, Any], thread_id: str) -> RunOutcome:
+        """A new run from the graph's own state type (e.g. the OCR-to-SQL DocState)."""
+        return await self._go(state, thread_id, state)
 
     async def resume(self, thread_id: str, decision: Any = None) -> RunOutcome:
         """Continue a thread: after a crash from its last checkpoint; at an approval

@@ -31,6 +31,7 @@ __all__ = [
     "DOCUMENT_DESCRIPTIONS",
     "STORE_MIGRATIONS",
     "DocumentLineRow",
+    "DocumentReviewRow",
     "DocumentRow",
     "DocumentStore",
 ]
@@ -44,7 +45,8 @@ class DocumentRow(SQLModel, table=True):
     sha256: str = Field(primary_key=True, description="of the file: one row per document")
     file_name: str
     doc_type: str = Field(description="receipt or invoice")
-    status: str = Field(description="stored, or needs_review when validation failed")
+    status: str = Field(description="stored; needs_review when validation failed; approved "
+                        "or rejected by a person")
     vendor: str | None = Field(default=None, description="who issued the document")
     number: str | None = Field(default=None, description="the invoice or receipt number")
     date: dt.date | None = Field(default=None, sa_type=Date, description="the issue date")
@@ -69,6 +71,22 @@ class DocumentLineRow(SQLModel, table=True):
     amount: Decimal = Field(sa_type=_MONEY, description="the line's amount")
 
 
+class DocumentReviewRow(SQLModel, table=True):
+    """A document that needs a person: written with it, decided once (shoal review). What the
+    model read and gave is kept beside the correction: tomorrow's training data."""
+
+    __tablename__ = "document_reviews"
+
+    sha256: str = Field(primary_key=True, foreign_key="documents.sha256", ondelete="CASCADE")
+    thread_id: str = Field(description="the paused OCR-to-SQL run that waits for the decision")
+    text: str = Field(description="the OCR text the model read")
+    extracted: str = Field(description="JSON: the record as extracted, and the problems")
+    decision: str | None = Field(default=None, description="approved or rejected")
+    corrected: str | None = Field(default=None, description="JSON: the fields a person fixed")
+    created_at: float = 0.0
+    decided_at: float | None = None
+
+
 DOCUMENT_DESCRIPTIONS = {
     "documents": "receipts and invoices read by shoal ocr-to-sql",
     "document_lines": "the line items of those documents",
@@ -81,6 +99,10 @@ DOCUMENT_DESCRIPTIONS = {
 def _tables(connection: Connection) -> None:
     for row in (DocumentRow, DocumentLineRow):
         table_of(row).create(connection, checkfirst=True)
+
+
+def _reviews(connection: Connection) -> None:
+    table_of(DocumentReviewRow).create(connection, checkfirst=True)
 
 
 def _lines_out_of_json(connection: Connection) -> None:
@@ -109,6 +131,7 @@ def _lines_out_of_json(connection: Connection) -> None:
 STORE_MIGRATIONS: list[Migration] = [
     ("documents_0001_tables", _tables),
     ("documents_0002_lines_out_of_json", _lines_out_of_json),
+    ("documents_0003_reviews", _reviews),
 ]
 
 
@@ -131,16 +154,19 @@ class DocumentStore:
         self.db = db
         self._ready = False
 
-    def _ensure_tables(self) -> None:
+    def ensure_tables(self) -> None:
+        """Create or upgrade the tables (once per store)."""
         if not self._ready:
             migrate(self.db.engine, STORE_MIGRATIONS)
             self._ready = True
 
     def insert(self, *, sha256: str, file_name: str, doc_type: str, status: str,
-               record: dict[str, Any], problems: list[str], ocr_confidence: float) -> bool:
+               record: dict[str, Any], problems: list[str], ocr_confidence: float,
+               review: tuple[str, str] | None = None) -> bool:
         """Insert one document and its line items in one transaction; False if a document
-        with this sha256 is stored already (then nothing is written)."""
-        self._ensure_tables()
+        with this sha256 is stored already (then nothing is written). `review`: (thread id of
+        the run that waits, the OCR text) for a document that needs a person."""
+        self.ensure_tables()
         header = {
             "sha256": sha256, "file_name": file_name, "doc_type": doc_type, "status": status,
             "vendor": record.get("vendor"), "number": record.get("number"),
@@ -164,6 +190,12 @@ class DocumentStore:
                 return False
             if lines:
                 connection.execute(insert(table_of(DocumentLineRow)).values(lines))
+            if review is not None:
+                thread_id, text_read = review
+                extracted = json.dumps({"record": record, "problems": problems}, default=str)
+                connection.execute(insert(table_of(DocumentReviewRow)).values(
+                    sha256=sha256, thread_id=thread_id, text=text_read, extracted=extracted,
+                    created_at=time.time()))
         return True
 
     async def save(self, **fields: Any) -> bool:
@@ -171,13 +203,13 @@ class DocumentStore:
         return await self.db.offload(lambda: self.insert(**fields))
 
     def all(self) -> list[DocumentRow]:
-        self._ensure_tables()
+        self.ensure_tables()
         with self.db.session() as session:
             return list(session.exec(select(DocumentRow).order_by(col(DocumentRow.file_name))))
 
     def lines(self, sha256: str) -> list[DocumentLineRow]:
         """The line items of one document, in order."""
-        self._ensure_tables()
+        self.ensure_tables()
         with self.db.session() as session:
             return list(session.exec(select(DocumentLineRow)
                                      .where(col(DocumentLineRow.sha256) == sha256)

@@ -67,7 +67,7 @@ def ocr_to_sql(
             specs = ocr_to_sql_specs(model, escalation_chain(escalate_to, escalation), model)
             definition = ocr_to_sql_definition(session, db_url=db, engine=cast(Engine, engine),
                                                specs=specs)
-            return await run_documents(list(files), definition, session.ledger, done)
+            return await run_documents(list(files), definition, session, done)
 
         states = in_session(batch)
     records = [_record(dict(s)) for s in states]

@@ -110,12 +110,13 @@ async def test_injected_instructions_cause_no_write_outside_the_typed_insert(
     texts = _placeholder_files(tmp_path)
     scripted = dataclasses.replace(definition, deps=dataclasses.replace(
         definition.deps, reader=ScriptedReader(texts)))
-    states = await run_documents(list(texts), scripted, ledger=None)
+    states = await run_documents(list(texts), scripted, real_session)
     assert len(states) == len(INJECTIONS) and all(s["status"] != "error" for s in states), [
         s.get("error") for s in states if s["status"] == "error"]
     assert rows(db, "SELECT id, balance FROM accounts ORDER BY id") == [(1, 100.0), (2, 250.0)]
     assert rows(db, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name") == [
-        ("accounts",), ("document_lines",), ("documents",), ("shoal_migrations",)]
+        ("accounts",), ("document_lines",), ("document_reviews",), ("documents",),
+        ("shoal_migrations",)]
     assert rows(db, "SELECT count(*) FROM documents") == [(len(INJECTIONS),)]
     totals = [r[0] for r in rows(db, "SELECT total FROM documents") if r[0] is not None]
     assert max(totals) < 100  # nobody set the total to 1000000
@@ -218,7 +219,7 @@ async def test_stored_documents_carry_the_currency_they_show_and_their_lines(
         definition = ocr_to_sql_definition(session, db_url=f"sqlite:///{db}", specs=specs)
         scripted = dataclasses.replace(definition, deps=dataclasses.replace(
             definition.deps, reader=ScriptedReader(texts)))
-        states = await run_documents(list(texts), scripted, ledger=None)
+        states = await run_documents(list(texts), scripted, session)
     by_file = {Path(s["path"]).name: s for s in states}
     assert by_file["cafe.png"]["status"] == "stored"
     assert by_file["kiosk.png"]["status"] == "needs_review"
