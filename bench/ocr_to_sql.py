@@ -15,7 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from shoal.graphs.ocr_to_sql import ocr_to_sql_definition, ocr_to_sql_specs, run_documents
+from shoal.graphs.ocr_to_sql import ocr_to_sql_definition, ocr_to_sql_spec, run_documents
 from shoal.session import Session
 from shoal.settings import load_settings
 
@@ -41,12 +41,12 @@ async def main() -> None:
     expected = {e["file"]: e for e in map(json.loads,
                                           (DOCS / "expected.jsonl").read_text().splitlines())}
     files = [DOCS / name for name in expected]
-    specs = ocr_to_sql_specs(escalate_to=("pack:qwen2.5-coder-1.5b",) if args.escalate else ())
+    spec = ocr_to_sql_spec(escalate_to=("pack:qwen2.5-coder-1.5b",) if args.escalate else ())
     with tempfile.TemporaryDirectory() as tmp:
         settings = load_settings(database_url=f"sqlite:///{Path(tmp) / 'ledger.db'}")
         async with Session(settings) as session:  # no call cache: measure the model calls
             definition = ocr_to_sql_definition(session, db_url=f"sqlite:///{Path(tmp) / 'd.db'}",
-                                               specs=specs)
+                                               spec=spec)
             started = time.perf_counter()
             states = await run_documents(files, definition, session)
             seconds = time.perf_counter() - started

@@ -4,6 +4,10 @@
      |        |          |
      +- error +- other   +- needs_review (after repair and escalation), stored for review
 
+`classify` needs no model (document_kind): a text without an amount is `other`, one that
+prints what invoices print is an `invoice`, else a `receipt`; so one model call, the
+extraction, reads the text.
+
 A document that needs review is stored at once (nothing is lost) and its run pauses at
 `review` (a LangGraph interrupt, checkpointed); `shoal review approve|fix|reject` resumes it
 with the decision, which the review step writes once (shoal.tools.document_review).
@@ -16,8 +20,9 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import re
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, TypedDict, cast, get_args
@@ -28,21 +33,36 @@ from langgraph.types import interrupt
 from pydantic import BaseModel
 
 from shoal.agents import Agent, AgentSpec
-from shoal.agents.library import Invoice, classifier_spec, extractor_spec, read_currency
+from shoal.agents.library import Invoice, extractor_spec, read_currency
 from shoal.errors import AgentError, InputError, OutputValidationError
-from shoal.graphs.context import GraphDeps, jsonable
+from shoal.graphs.context import GraphDeps
 from shoal.graphs.runner import GraphDefinition, GraphRunner
 from shoal.session import Session
 from shoal.tools.document_review import ReviewDecision, Reviews
 from shoal.tools.document_store import DocumentStore
-from shoal.tools.ocr import DocumentReader, Engine
+from shoal.tools.ocr import DocumentReader, Engine, OcrLimits
 
-__all__ = ["DocState", "DocumentKind", "OcrToSqlDeps", "build_ocr_to_sql",
-           "ocr_to_sql_definition", "ocr_to_sql_specs", "run_documents"]
+__all__ = ["DocState", "DocumentKind", "OcrToSqlDeps", "build_ocr_to_sql", "document_kind",
+           "ocr_to_sql_definition", "ocr_to_sql_spec", "run_documents"]
 
 DocumentKind = Literal["receipt", "invoice", "other"]
-ExtractedKind = Literal["receipt", "invoice"]
 DOCUMENT_TYPES: tuple[DocumentKind, ...] = get_args(DocumentKind)
+# An amount as documents print it (12.50, 1.234,56, 1 234,56): a text without one is no
+# receipt or invoice.
+_AMOUNT = re.compile(r"\d[.,]\d{2}(?!\d)")
+# What invoices print and receipts do not: the word (English, German, French, Spanish,
+# Italian, Dutch, Nordic), a bill-to party, a due date.
+_INVOICE = re.compile(
+    r"\b(invoice|rechnung|facture|factura|fattura|factuur|faktura|bill(ed)? to|"
+    r"due date|payment due|zahlbar bis|fällig|échéance|rechnungsempfänger)", re.I)
+
+
+def document_kind(text: str) -> DocumentKind:
+    """The document type, told from its text without a model: `other` without an amount,
+    `invoice` when it shows what invoices print, else `receipt`."""
+    if not _AMOUNT.search(text):
+        return "other"
+    return "invoice" if _INVOICE.search(text) else "receipt"
 
 
 class DocState(TypedDict, total=False):
@@ -54,7 +74,7 @@ class DocState(TypedDict, total=False):
     doc_type: str
     record: dict[str, Any]
     problems: list[str]
-    status: str  # stored | duplicate | needs_review | error
+    status: str  # stored | duplicate | needs_review | approved | rejected | error
     error: str
 
 
@@ -62,32 +82,15 @@ class DocState(TypedDict, total=False):
 class OcrToSqlDeps(GraphDeps):
     reader: DocumentReader
     store: DocumentStore
-    router: Agent[Any]  # output: {"label": DocumentKind}
-    extractors: Mapping[ExtractedKind, Agent[Invoice]]
+    extractor: Agent[Invoice]  # the fields and the document type, in one call
 
 
-@dataclass(frozen=True)
-class OcrToSqlSpecs:
-    router: AgentSpec[Any]
-    receipt: AgentSpec[Invoice]
-    invoice: AgentSpec[Invoice]
-
-
-def ocr_to_sql_specs(model: str | None = None,
-                     escalate_to: tuple[str, ...] = ("pack:qwen2.5-coder-1.5b",),
-                     router_model: str | None = None) -> OcrToSqlSpecs:
-    """The router and the two extractors. `model` and `router_model` None: the settings'
-    default_model; `escalate_to` () turns escalation off."""
-    router = classifier_spec("document_router", DOCUMENT_TYPES, model=router_model,
-                             descriptions={"receipt": "a shop or restaurant receipt",
-                                           "invoice": "a business invoice with a number and "
-                                                      "a bill-to party",
-                                           "other": "anything else"})
-    return OcrToSqlSpecs(router,
-                         extractor_spec("receipt_extractor", model=model,
-                                        escalate_to=escalate_to),
-                         extractor_spec("invoice_extractor", model=model,
-                                        escalate_to=escalate_to))
+def ocr_to_sql_spec(model: str | None = None,
+                    escalate_to: tuple[str, ...] = ("pack:qwen2.5-coder-1.5b",)
+                    ) -> AgentSpec[Invoice]:
+    """The extractor: `model` None is the settings' default_model; `escalate_to` () turns
+    escalation off."""
+    return extractor_spec("invoice_extractor", model=model, escalate_to=escalate_to)
 
 
 async def _ocr(state: DocState, *, runtime: Runtime[OcrToSqlDeps]) -> dict[str, Any]:
@@ -104,21 +107,18 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-async def _classify(state: DocState, *, runtime: Runtime[OcrToSqlDeps]) -> dict[str, Any]:
-    deps = runtime.context
-    result = await deps.recorder.run("classify", deps.router, state["text"])
-    kind = str(jsonable(result.output)["label"])
-    if kind not in deps.extractors:
+def _classify(state: DocState) -> dict[str, Any]:
+    kind = document_kind(state["text"])
+    if kind == "other":
         return {"doc_type": kind, "status": "error",
-                "error": "not a receipt or invoice (classified as other)"}
+                "error": "not a receipt or invoice (no amount in its text: classified as other)"}
     return {"doc_type": kind}
 
 
 async def _extract(state: DocState, *, runtime: Runtime[OcrToSqlDeps]) -> dict[str, Any]:
     deps = runtime.context
-    kind: ExtractedKind = "invoice" if state["doc_type"] == "invoice" else "receipt"
     try:
-        result = await deps.recorder.run("extract", deps.extractors[kind], state["text"])
+        result = await deps.recorder.run("extract", deps.extractor, state["text"])
     except AgentError as exc:
         problems = [a.error for a in exc.attempts if a.error][-3:] or [exc.message]
         partial = exc.partial if isinstance(exc, OutputValidationError) else None
@@ -183,16 +183,15 @@ def build_ocr_to_sql() -> StateGraph[DocState, OcrToSqlDeps, DocState, DocState]
 
 
 def ocr_to_sql_definition(session: Session, *, db_url: str, engine: Engine = "rapidocr",
-                          specs: OcrToSqlSpecs | None = None
+                          spec: AgentSpec[Invoice] | None = None
                           ) -> GraphDefinition[OcrToSqlDeps]:
-    """The pipeline writing into `db_url`; agents from `specs` (default: ocr_to_sql_specs())."""
-    specs = specs or ocr_to_sql_specs()
+    """The pipeline writing into `db_url`; the extractor from `spec` (default:
+    ocr_to_sql_spec())."""
     deps = OcrToSqlDeps(
-        reader=DocumentReader(engine),
+        reader=DocumentReader(engine, OcrLimits(session.settings.max_pages,
+                                                session.settings.max_image_pixels)),
         store=DocumentStore(session.database(db_url, migrate=False)),
-        router=Agent(specs.router, session=session),
-        extractors={"receipt": Agent(specs.receipt, session=session),
-                    "invoice": Agent(specs.invoice, session=session)},
+        extractor=Agent(spec or ocr_to_sql_spec(), session=session),
     )
     return GraphDefinition("ocr_to_sql", build_ocr_to_sql(), deps)
 

@@ -82,6 +82,11 @@ class Settings(BaseSettings):
     )
     max_graph_steps: int = Field(default=50, gt=0,
                                  description="steps a graph run may take before it is stopped")
+    max_pages: int = Field(default=20, gt=0, description="pages of a PDF or TIFF OCR reads; "
+                           "a longer file is refused before any page is decoded")
+    max_image_pixels: int = Field(default=80_000_000, gt=0, description="pixels of an image "
+                                  "OCR accepts, checked before decoding; smaller ones larger "
+                                  "than an A4 page at 300 dpi are scaled down to that")
     openai_api_key: SecretStr | None = None
     request_timeout: float = Field(default=600.0, gt=0)
 

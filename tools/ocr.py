@@ -19,11 +19,20 @@ from typing import Any, Literal
 
 from shoal.errors import ConfigError, InputError
 
-__all__ = ["DocumentReader", "OcrDocument", "OcrLine", "read_document"]
+__all__ = ["DocumentReader", "OcrDocument", "OcrLimits", "OcrLine", "read_document"]
 
 Engine = Literal["rapidocr", "tesseract"]
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp"}
 _PDF_SCALE = 2.5  # ~180 dpi
+_WORKING_SIDE = 3508  # pixels: the long side of an A4 page at 300 dpi; larger images shrink
+
+
+@dataclass(frozen=True)
+class OcrLimits:
+    """What a file may hold before OCR refuses it, checked before anything is decoded."""
+
+    max_pages: int = 20
+    max_pixels: int = 80_000_000  # below PIL's decompression-bomb warning (89M)
 
 
 @dataclass(frozen=True)
@@ -114,7 +123,7 @@ def _tesseract_page(image: Any, page: int) -> list[OcrLine]:
     return _rows(boxes, page)
 
 
-def _images(path: Path) -> list[Any]:
+def _images(path: Path, limits: OcrLimits) -> list[Any]:
     from PIL import Image, UnidentifiedImageError
 
     suffix = path.suffix.lower()
@@ -127,32 +136,68 @@ def _images(path: Path) -> list[Any]:
             raise InputError(f"{path.name} is not a readable PDF: {exc}", source=str(path),
                              fix="check that the file is a complete, unencrypted PDF") from exc
         try:
-            return [pdf[i].render(scale=_PDF_SCALE).to_pil() for i in range(len(pdf))]
+            _check_pages(path, len(pdf), limits)
+            return [_working_size(pdf[i].render(scale=_PDF_SCALE).to_pil())
+                    for i in range(len(pdf))]
         finally:
             pdf.close()
     if suffix not in IMAGE_SUFFIXES:
         raise InputError(f"{path.name}: unsupported file type {suffix or '(none)'}",
                          source=str(path), fix="give PNG, JPEG, TIFF images or PDF files")
+    too_big = (f"more than the limit of {limits.max_pixels:,}", "scan it at a lower "
+               "resolution, or raise max_image_pixels (SHOAL_MAX_IMAGE_PIXELS; PIL refuses "
+               "more than 179 million regardless)")
     try:
-        with Image.open(path) as image:
-            frames = []
-            for index in range(getattr(image, "n_frames", 1)):  # multi-page TIFF
+        with Image.open(path) as image:  # reads the header only: nothing is decoded yet
+            width, height = image.size
+            if width * height > limits.max_pixels:
+                raise InputError(f"{path.name} is {width}x{height} pixels, {too_big[0]}",
+                                 source=str(path), fix=too_big[1])
+            frames = getattr(image, "n_frames", 1)
+            _check_pages(path, frames, limits)
+            pages = []
+            for index in range(frames):  # multi-page TIFF
                 image.seek(index)
-                frames.append(image.copy())
-            return frames
+                if image.format == "JPEG":  # decode at the working size, not the full one
+                    image.draft("RGB", _working_box(image.size))
+                pages.append(_working_size(image.copy()))
+            return pages
+    except Image.DecompressionBombError as exc:  # PIL's own limit, met while opening
+        raise InputError(f"{path.name} has {too_big[0]} pixels", source=str(path),
+                         fix=too_big[1]) from exc
     except (UnidentifiedImageError, OSError) as exc:
         raise InputError(f"{path.name} is not a readable image: {exc}", source=str(path),
                          fix="check that the file is a complete PNG/JPEG/TIFF") from exc
+
+
+def _check_pages(path: Path, pages: int, limits: OcrLimits) -> None:
+    if pages > limits.max_pages:
+        raise InputError(f"{path.name} has {pages} pages, more than the limit of "
+                         f"{limits.max_pages}", source=str(path),
+                         fix="split the file, or raise max_pages (SHOAL_MAX_PAGES)")
+
+
+def _working_box(size: tuple[int, int]) -> tuple[int, int]:
+    scale = min(1.0, _WORKING_SIDE / max(size))
+    return max(1, round(size[0] * scale)), max(1, round(size[1] * scale))
+
+
+def _working_size(image: Any) -> Any:
+    """`image` shrunk so its long side is at most _WORKING_SIDE (OCR reads it as well, in a
+    fraction of the time and memory)."""
+    box = _working_box(image.size)
+    return image if box == image.size else image.resize(box)
 
 
 class DocumentReader:
     """OCR with one engine. `read` is safe to call concurrently (pages are read one at a time
     per reader: the engines are not thread-safe)."""
 
-    def __init__(self, engine: Engine = "rapidocr") -> None:
+    def __init__(self, engine: Engine = "rapidocr", limits: OcrLimits = OcrLimits()) -> None:
         if engine not in ("rapidocr", "tesseract"):
             raise ConfigError(f"unknown OCR engine {engine!r}", fix="use rapidocr or tesseract")
         self.engine: Engine = engine
+        self.limits = limits
         self._rapidocr: Any = None
         self._lock = threading.Lock()
 
@@ -168,7 +213,7 @@ class DocumentReader:
         if not path.is_file():
             raise InputError(f"{path} does not exist", source=str(path), fix="check the path")
         started = time.perf_counter()
-        images = _images(path)
+        images = _images(path, self.limits)
         lines = [line for page, image in enumerate(images) for line in self._page(image, page)]
         if not any(line.text.strip() for line in lines):
             raise InputError(f"{path.name}: no text found", source=str(path),

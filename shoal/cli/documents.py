@@ -45,7 +45,7 @@ def ocr_to_sql(
     from shoal.graphs.ocr_to_sql import (
         DocState,
         ocr_to_sql_definition,
-        ocr_to_sql_specs,
+        ocr_to_sql_spec,
         run_documents,
     )
     from shoal.tools.ocr import Engine
@@ -64,9 +64,9 @@ def ocr_to_sql(
                           highlight=False, soft_wrap=True)
 
         async def batch(session: Session) -> list[DocState]:
-            specs = ocr_to_sql_specs(model, escalation_chain(escalate_to, escalation), model)
+            spec = ocr_to_sql_spec(model, escalation_chain(escalate_to, escalation))
             definition = ocr_to_sql_definition(session, db_url=db, engine=cast(Engine, engine),
-                                               specs=specs)
+                                               spec=spec)
             return await run_documents(list(files), definition, session, done)
 
         states = in_session(batch)

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from shoal.graphs.ocr_to_sql import ocr_to_sql_definition, ocr_to_sql_specs, run_documents
+from shoal.graphs.ocr_to_sql import ocr_to_sql_definition, ocr_to_sql_spec, run_documents
 from shoal.graphs.text_to_sql import ask, text_to_sql_definition
 from shoal.session import Session
 from shoal.tools.ocr import DocumentReader, OcrDocument, OcrLine
@@ -105,8 +105,8 @@ async def test_injected_instructions_cause_no_write_outside_the_typed_insert(
                              "INSERT INTO accounts VALUES (1, 100.0), (2, 250.0);")
     connection.commit()
     connection.close()
-    specs = ocr_to_sql_specs(escalate_to=())
-    definition = ocr_to_sql_definition(real_session, db_url=f"sqlite:///{db}", specs=specs)
+    spec = ocr_to_sql_spec(escalate_to=())
+    definition = ocr_to_sql_definition(real_session, db_url=f"sqlite:///{db}", spec=spec)
     texts = _placeholder_files(tmp_path)
     scripted = dataclasses.replace(definition, deps=dataclasses.replace(
         definition.deps, reader=ScriptedReader(texts)))
@@ -210,13 +210,11 @@ async def test_stored_documents_carry_the_currency_they_show_and_their_lines(
                            "line_items": [{"description": "Latte", "amount": "3.50"},
                                           {"description": "Bun", "amount": "2.25"}]})
 
-    models = {"fake:router": FunctionChatModel(lambda r: json.dumps({"label": "receipt"})),
-              "fake:extractor": FunctionChatModel(extract)}
+    models = {"fake:extractor": FunctionChatModel(extract)}
     db = tmp_path / "docs.db"
     async with Session(isolated_settings, models=models) as session:
-        specs = ocr_to_sql_specs(model="fake:extractor", router_model="fake:router",
-                                 escalate_to=())
-        definition = ocr_to_sql_definition(session, db_url=f"sqlite:///{db}", specs=specs)
+        spec = ocr_to_sql_spec(model="fake:extractor", escalate_to=())
+        definition = ocr_to_sql_definition(session, db_url=f"sqlite:///{db}", spec=spec)
         scripted = dataclasses.replace(definition, deps=dataclasses.replace(
             definition.deps, reader=ScriptedReader(texts)))
         states = await run_documents(list(texts), scripted, session)

@@ -10,7 +10,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from shoal.graphs.ocr_to_sql import ocr_to_sql_definition, ocr_to_sql_specs, run_documents
+from shoal.graphs.ocr_to_sql import ocr_to_sql_definition, ocr_to_sql_spec, run_documents
 from shoal.models import FunctionChatModel
 from shoal.session import Session
 from shoal.settings import load_settings
@@ -30,12 +30,10 @@ def _extract(request: Any) -> str:
 async def _paused_document(tmp_path: Path, memory: str, db: Path) -> None:
     path = tmp_path / "kiosk.png"
     path.write_bytes(b"kiosk")
-    models = {"fake:router": FunctionChatModel(lambda r: json.dumps({"label": "receipt"})),
-              "fake:extractor": FunctionChatModel(_extract)}
+    models = {"fake:extractor": FunctionChatModel(_extract)}
     async with Session(load_settings(database_url=memory), models=models) as session:
-        specs = ocr_to_sql_specs(model="fake:extractor", router_model="fake:router",
-                                 escalate_to=())
-        definition = ocr_to_sql_definition(session, db_url=f"sqlite:///{db}", specs=specs)
+        spec = ocr_to_sql_spec(model="fake:extractor", escalate_to=())
+        definition = ocr_to_sql_definition(session, db_url=f"sqlite:///{db}", spec=spec)
         definition = dataclasses.replace(definition, deps=dataclasses.replace(
             definition.deps, reader=ScriptedReader({path: KIOSK})))
         (state,) = await run_documents([path], definition, session)

@@ -57,10 +57,10 @@ def test_prompt_files_resolve_from_path_or_package(tmp_path: Path) -> None:
 def test_library_yaml_agents_are_the_pipeline_agents() -> None:
     """configs/agents/ names the Python factories, so `shoal agent run invoice_extractor` is
     the extractor ocr-to-sql uses."""
-    from shoal.graphs.ocr_to_sql import ocr_to_sql_specs
+    from shoal.graphs.ocr_to_sql import ocr_to_sql_spec
 
     configs = Path(__file__).resolve().parents[2] / "configs" / "agents"
-    assert load_agent_spec(configs / "invoice_extractor.yaml") == ocr_to_sql_specs().invoice
+    assert load_agent_spec(configs / "invoice_extractor.yaml") == ocr_to_sql_spec()
 
 
 def test_factory_yaml_errors_name_the_file(tmp_path: Path) -> None:
