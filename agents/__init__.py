@@ -6,7 +6,7 @@ if __name__ != "shoal.agents":
     raise ImportError(f"import shoal.agents, not {__name__} (no top-level 'agents' package)")
 
 from shoal.agents.agent import Agent
-from shoal.agents.grounding import Grounded
+from shoal.agents.grounding import Grounded, GroundedAmount
 from shoal.agents.result import AgentResult, ToolStep
 from shoal.agents.spec import AgentSpec, Budget, Example, load_agent_spec
 from shoal.models import Attempt
@@ -19,6 +19,7 @@ __all__ = [
     "Budget",
     "Example",
     "Grounded",
+    "GroundedAmount",
     "ToolStep",
     "load_agent_spec",
 ]

@@ -20,21 +20,27 @@ from typing import Annotated, Any, Literal, TypeVar, Union, get_args, get_origin
 
 from pydantic import BaseModel
 
-__all__ = ["Candidates", "Grounded", "GroundedSpan", "check_grounded", "find_candidates",
-           "grounded_schema", "json_schema"]
+__all__ = ["Candidates", "Grounded", "GroundedAmount", "GroundedSpan", "check_grounded",
+           "find_candidates", "grounded_schema", "json_schema"]
 
 T = TypeVar("T")
 
 
 @dataclass(frozen=True)
 class GroundedSpan:
-    """Field metadata: the value must occur in the agent's input text."""
+    """Field metadata: the value must occur in the agent's input text. `amount`: a money
+    amount, which is never a number the text prints as a percentage ("Tax 7%")."""
+
+    amount: bool = False
 
 
 Grounded = Annotated[T, GroundedSpan()]
 """`Grounded[str]`: a field whose value must be copied from the input text."""
 
-Kind = Literal["text", "number", "integer", "date"]
+GroundedAmount = Annotated[T, GroundedSpan(amount=True)]
+"""`GroundedAmount[Decimal]`: an amount copied from the text, not one of its percentages."""
+
+Kind = Literal["text", "number", "amount", "integer", "date"]
 _MAX_TEXT_CANDIDATES = 400
 _MONTHS = {m: i for i, m in enumerate(
     ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)}
@@ -42,6 +48,7 @@ _MONTHS = {m: i for i, m in enumerate(
 # precede them. Thousands separators: , . space '. Decimals: . or , with 1-2 digits.
 _NUMBER = re.compile(r"(?<![\d.,])\d{1,3}(?:([,. '])\d{3})*(?:[.,]\d{1,2})?(?![\d])"
                      r"|(?<![\d.,])\d+(?:[.,]\d+)?(?![\d])")
+_PERCENT = re.compile(r"\s?%")
 _ISO_DATE = re.compile(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b")
 _NUMERIC_DATE = re.compile(r"\b(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})\b")
 _DAY_MONTH = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)?\s+([A-Za-z]{3})[a-z]*\.?,?\s+(\d{4})\b")
@@ -55,6 +62,7 @@ class Candidates:
     texts: tuple[str, ...]
     numbers: tuple[Decimal, ...]
     dates: tuple[date, ...]
+    amounts: tuple[Decimal, ...] = ()  # the numbers not printed as a percentage
 
     def for_kind(self, kind: Kind) -> list[Any]:
         if kind == "text":
@@ -63,7 +71,10 @@ class Candidates:
             return [d.isoformat() for d in self.dates]
         if kind == "integer":
             return [int(n) for n in self.numbers if n == n.to_integral_value()]
-        return [float(n) for n in self.numbers]
+        return [float(n) for n in (self.amounts if kind == "amount" else self.numbers)]
+
+    def holds(self, kind: Kind, value: Decimal) -> bool:
+        return value in (self.amounts if kind == "amount" else self.numbers)
 
 
 def _parse_number(raw: str) -> Decimal | None:
@@ -119,11 +130,13 @@ def _texts(text: str) -> list[str]:
 
 
 def find_candidates(text: str) -> Candidates:
-    numbers = [_parse_number(m.group(0)) for m in _NUMBER.finditer(text)]
+    found = [(_parse_number(m.group(0)), _PERCENT.match(text, m.end()) is not None)
+             for m in _NUMBER.finditer(text)]
     return Candidates(
         texts=tuple(_texts(text)),
-        numbers=tuple(dict.fromkeys(n for n in numbers if n is not None)),
+        numbers=tuple(dict.fromkeys(n for n, _ in found if n is not None)),
         dates=tuple(_dates(text)),
+        amounts=tuple(dict.fromkeys(n for n, rate in found if n is not None and not rate)),
     )
 
 
@@ -152,9 +165,14 @@ def _grounded_fields(model: type[BaseModel]) -> dict[str, tuple[Kind, bool]]:
     """{field alias: (kind, optional)} for the grounded fields of `model` itself."""
     fields = {}
     for name, info in model.model_fields.items():
-        if any(isinstance(m, GroundedSpan) for m in info.metadata):
+        spans = [m for m in info.metadata if isinstance(m, GroundedSpan)]
+        if spans:
             annotation, optional = _unwrap_optional(info.annotation)
-            fields[info.alias or name] = (_kind(annotation, f"{model.__name__}.{name}"), optional)
+            kind = _kind(annotation, f"{model.__name__}.{name}")
+            if spans[0].amount and kind != "number":
+                raise TypeError(f"{model.__name__}.{name}: GroundedAmount works on float or "
+                                f"Decimal, not {annotation!r}")
+            fields[info.alias or name] = ("amount" if spans[0].amount else kind, optional)
     return fields
 
 
@@ -233,7 +251,7 @@ def check_grounded(output: BaseModel, text: str) -> list[str]:
                 ok = (
                     _normalize(value) in flat if kind == "text"
                     else value in candidates.dates if kind == "date"
-                    else Decimal(str(value)) in candidates.numbers
+                    else candidates.holds(kind, Decimal(str(value)))
                 )
                 if not ok:
                     problems.append(f"{where}: {value!r} does not occur in the input; "

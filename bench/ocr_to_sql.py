@@ -1,5 +1,6 @@
 """OCR-to-SQL on the sample documents in examples/documents/: documents per minute, field
-accuracy against expected.jsonl, and where the time goes (OCR vs models).
+accuracy against expected.jsonl, and where the time goes (OCR, model load, prefill, decode,
+the rest: grammar, validation, SQL, checkpoints).
 
     .venv/bin/python -m bench.ocr_to_sql [--escalate/--no-escalate]
 """
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import tempfile
 import time
@@ -18,9 +20,21 @@ from typing import Any
 from shoal.graphs.ocr_to_sql import ocr_to_sql_definition, ocr_to_sql_spec, run_documents
 from shoal.session import Session
 from shoal.settings import load_settings
+from shoal.tools.ocr import DocumentReader, OcrDocument
 
 DOCS = Path(__file__).resolve().parents[1] / "examples" / "documents"
 FIELDS = ("vendor", "number", "date", "currency", "subtotal", "tax", "total")
+
+
+class TimedReader(DocumentReader):
+    """The OCR reader, adding up the seconds it spends."""
+
+    seconds = 0.0
+
+    async def read(self, path: Path) -> OcrDocument:
+        document = await super().read(path)
+        self.seconds += document.seconds
+        return document
 
 
 def field_hits(record: dict[str, Any], expected: dict[str, Any]) -> int:
@@ -47,6 +61,9 @@ async def main() -> None:
         async with Session(settings) as session:  # no call cache: measure the model calls
             definition = ocr_to_sql_definition(session, db_url=f"sqlite:///{Path(tmp) / 'd.db'}",
                                                spec=spec)
+            reader = TimedReader()
+            definition = dataclasses.replace(definition, deps=dataclasses.replace(
+                definition.deps, reader=reader))
             started = time.perf_counter()
             states = await run_documents(files, definition, session)
             seconds = time.perf_counter() - started
@@ -55,12 +72,19 @@ async def main() -> None:
                for s in states)
     statuses = [s.get("status") for s in states]
     model_seconds = sum(c.wall_seconds for c in calls)
-    print(f"{len(files)} documents (PNG, JPEG, PDF), escalation "
-          f"{'on' if args.escalate else 'off'}")
-    print(f"documents/minute       {len(files) / seconds * 60:.2f}")
-    print(f"seconds/document       {seconds / len(files):.1f} "
-          f"(model calls {model_seconds / len(files):.1f}, OCR and the rest "
-          f"{(seconds - model_seconds) / len(files):.1f})")
+    n = len(files)
+    stage = {"OCR": reader.seconds, "model load": sum(c.load_seconds for c in calls),
+             "prefill": sum(c.prefill_seconds for c in calls),
+             "decode": sum(c.decode_seconds for c in calls)}
+    stage["the rest"] = seconds - stage["OCR"] - model_seconds
+    types = sum(s.get("doc_type") == expected[Path(s["path"]).name]["kind"] for s in states)
+    print(f"{n} documents (PNG, JPEG, PDF), escalation {'on' if args.escalate else 'off'}")
+    print(f"documents/minute       {n / seconds * 60:.2f}")
+    print(f"seconds/document       {seconds / n:.1f}: " + ", ".join(
+        f"{name} {value / n:.1f}" for name, value in stage.items()))
+    print(f"tokens/document        {sum(c.prompt_tokens for c in calls) / n:.0f} prompt, "
+          f"{sum(c.completion_tokens for c in calls) / n:.0f} completion")
+    print(f"document type          {types}/{n} right")
     print(f"field accuracy         {hits / (len(files) * len(FIELDS)):.1%} "
           f"({hits}/{len(files) * len(FIELDS)})")
     print(f"stored / needs_review  {statuses.count('stored')} / {statuses.count('needs_review')}"

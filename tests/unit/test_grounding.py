@@ -68,3 +68,20 @@ def test_grounding_refuses_unsupported_types() -> None:
 
     with pytest.raises(TypeError, match="Grounded works on"):
         grounded_schema(Bad, "x")
+
+
+def test_an_amount_is_never_a_percentage_the_text_prints() -> None:
+    from shoal.agents import GroundedAmount
+
+    class Bill(BaseModel):
+        tax: GroundedAmount[Decimal]
+        rate: Grounded[Decimal]
+
+    text = "Subtotal 100.00\nTax 7% 7.00\nVAT 19 %\nTotal 107.00"
+    schema = grounded_schema(Bill, text)
+    assert schema is not None
+    assert 19.0 not in schema["properties"]["tax"]["enum"]
+    assert 7.0 in schema["properties"]["tax"]["enum"]  # printed as an amount too: "7.00"
+    assert 19.0 in schema["properties"]["rate"]["enum"]  # a plain grounded number may be one
+    assert check_grounded(Bill(tax=Decimal("19"), rate=Decimal("19")), text) == [
+        "tax: Decimal('19') does not occur in the input; copy it exactly from the text"]
