@@ -81,5 +81,12 @@ def ocr_to_sql(
             table.add_row(*[str(r[k]) if r[k] is not None else "-" for k in columns])
         out = table_console()
         out.print(table)
+    waiting = sum(r["status"] == "needs_review" for r in records)
+    if waiting:
+        from shoal.memory import DatabaseURL
+
+        where = DatabaseURL.parse(db).redacted  # no password on the screen
+        err.print(f"{waiting} document(s) need review: shoal review list --db {where}",
+                  highlight=False, soft_wrap=True)
     if records and all(r["status"] == "error" for r in records):
         raise typer.Exit(1)

@@ -60,6 +60,12 @@ def test_a_fixed_and_approved_document_changes_the_rows_once(tmp_path: Path) -> 
     (pending,) = json.loads(listed.stdout)
     assert pending["file"] == "kiosk.png" and "'kr' may be" in pending["problems"]
 
+    shown = invoke("review", "show", pending["id"], "--db", url, env=env)
+    assert shown.exit_code == 0, shown.output
+    detail = json.loads(shown.stdout)
+    assert detail["text"] == KIOSK and detail["decision"] is None
+    assert [li["amount"] for li in detail["line_items"]] == ["3.50", "2.25"]
+
     bad = invoke("review", "fix", pending["id"], "total=5,75", "--db", url, env=env)
     assert bad.exit_code == 1 and "not an amount" in str(bad.exception)
     before = _dump(db)
