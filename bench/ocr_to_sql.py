@@ -17,6 +17,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from bench.invoices import render_invoices
 from shoal.graphs.ocr_to_sql import ocr_to_sql_definition, ocr_to_sql_spec, run_documents
 from shoal.session import Session
 from shoal.settings import load_settings
@@ -24,6 +25,7 @@ from shoal.tools.ocr import DocumentReader, OcrDocument
 
 DOCS = Path(__file__).resolve().parents[1] / "examples" / "documents"
 FIELDS = ("vendor", "number", "date", "currency", "subtotal", "tax", "total")
+CORE = ("vendor", "number", "date", "currency", "total")  # the core fields
 
 
 class TimedReader(DocumentReader):
@@ -37,9 +39,10 @@ class TimedReader(DocumentReader):
         return document
 
 
-def field_hits(record: dict[str, Any], expected: dict[str, Any]) -> int:
+def field_hits(record: dict[str, Any], expected: dict[str, Any],
+               fields: tuple[str, ...] = FIELDS) -> int:
     hits = 0
-    for name in FIELDS:
+    for name in fields:
         got, want = record.get(name), expected[name]
         if name in ("subtotal", "tax", "total"):
             hits += got is not None and Decimal(str(got)) == Decimal(want)
@@ -51,12 +54,22 @@ def field_hits(record: dict[str, Any], expected: dict[str, Any]) -> int:
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--escalate", action=argparse.BooleanOptionalAction, default=True)
+    parser.add_argument("--set", choices=("samples", "invoices"), default="samples",
+                        help="samples: examples/documents; invoices: two-page EN/DE/FR "
+                        "invoices rendered by bench.invoices")
     args = parser.parse_args()
-    expected = {e["file"]: e for e in map(json.loads,
-                                          (DOCS / "expected.jsonl").read_text().splitlines())}
-    files = [DOCS / name for name in expected]
     spec = ocr_to_sql_spec(escalate_to=("pack:qwen2.5-coder-1.5b",) if args.escalate else ())
     with tempfile.TemporaryDirectory() as tmp:
+        folder = DOCS
+        if args.set == "invoices":
+            folder = Path(tmp) / "invoices"
+            (folder / "expected.jsonl").parent.mkdir()
+            rendered = render_invoices(folder)
+            (folder / "expected.jsonl").write_text("".join(json.dumps(
+                {"file": d.file, "kind": "invoice", **d.expected}) + "\n" for d in rendered))
+        expected = {e["file"]: e for e in map(
+            json.loads, (folder / "expected.jsonl").read_text().splitlines())}
+        files = [folder / name for name in expected]
         settings = load_settings(database_url=f"sqlite:///{Path(tmp) / 'ledger.db'}")
         async with Session(settings) as session:  # no call cache: measure the model calls
             definition = ocr_to_sql_definition(session, db_url=f"sqlite:///{Path(tmp) / 'd.db'}",
@@ -78,13 +91,16 @@ async def main() -> None:
              "decode": sum(c.decode_seconds for c in calls)}
     stage["the rest"] = seconds - stage["OCR"] - model_seconds
     types = sum(s.get("doc_type") == expected[Path(s["path"]).name]["kind"] for s in states)
-    print(f"{n} documents (PNG, JPEG, PDF), escalation {'on' if args.escalate else 'off'}")
+    print(f"{n} documents ({args.set}), escalation {'on' if args.escalate else 'off'}")
     print(f"documents/minute       {n / seconds * 60:.2f}")
     print(f"seconds/document       {seconds / n:.1f}: " + ", ".join(
         f"{name} {value / n:.1f}" for name, value in stage.items()))
     print(f"tokens/document        {sum(c.prompt_tokens for c in calls) / n:.0f} prompt, "
           f"{sum(c.completion_tokens for c in calls) / n:.0f} completion")
     print(f"document type          {types}/{n} right")
+    core = sum(field_hits(s.get("record") or {}, expected[Path(s["path"]).name], CORE)
+               for s in states)
+    print(f"core fields            {core / (n * len(CORE)):.1%} ({', '.join(CORE)})")
     print(f"field accuracy         {hits / (len(files) * len(FIELDS)):.1%} "
           f"({hits}/{len(files) * len(FIELDS)})")
     print(f"stored / needs_review  {statuses.count('stored')} / {statuses.count('needs_review')}"
