@@ -10,8 +10,9 @@ import random
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
-__all__ = ["Document", "make_documents"]
+__all__ = ["Document", "make_documents", "render_scan"]
 
 SHOPS = ["Blue Bottle Cafe", "MEGA HARDWARE GmbH", "Corner Grocery", "Libreria Rossi",
          "Nordic Outdoor AB", "Sunrise Bakery", "Pharmacie Centrale", "TechHub Store Ltd",
@@ -113,6 +114,25 @@ def _invoice(rng: random.Random, index: int) -> Document:
     return Document("invoice", text, {"vendor": issuer, "number": number, "date": day,
                                       "currency": code, "subtotal": net, "tax": tax,
                                       "total": total})
+
+
+def render_scan(lines: list[str], rng: random.Random, *, size: tuple[int, int], font: Any,
+                paper: tuple[int, int], origin: tuple[int, int], step: int, jitter: int,
+                ink: tuple[int, int], tilt: float, blur: tuple[float, float],
+                expand: bool) -> Any:
+    """`lines` printed on grey paper (a shade drawn from `paper`), slightly turned (up to
+    `tilt` degrees), blurred and grainy: like a scan or a photo of a page."""
+    from PIL import Image, ImageDraw, ImageFilter
+
+    shade = rng.randint(*paper)
+    image = Image.new("L", size, shade)
+    draw = ImageDraw.Draw(image)
+    for i, line in enumerate(lines):
+        draw.text((origin[0] + rng.randint(0, jitter), origin[1] + step * i), line,
+                  fill=rng.randint(*ink), font=font)
+    image = image.rotate(rng.uniform(-tilt, tilt), expand=expand, fillcolor=shade)
+    image = image.filter(ImageFilter.GaussianBlur(rng.uniform(*blur)))
+    return Image.blend(image, Image.effect_noise(image.size, 40), 0.05).convert("RGB")
 
 
 def make_documents(n: int = 30, seed: int = 7) -> list[Document]:

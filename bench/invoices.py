@@ -20,7 +20,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
-from PIL import Image, ImageDraw, ImageFilter, ImageFont
+from PIL import Image, ImageFont
+
+from bench.documents import render_scan
 
 __all__ = ["RenderedInvoice", "render_invoices"]
 
@@ -174,15 +176,10 @@ def _render(lines: list[str], rng: random.Random, font_name: str) -> Image.Image
     path = _FONT_DIR / font_name
     font: ImageFont.FreeTypeFont | ImageFont.ImageFont = (
         ImageFont.truetype(str(path), 19) if path.exists() else ImageFont.load_default(19))
-    paper = rng.randint(228, 250)
-    image = Image.new("L", (1240, 1754), paper)  # A4 at 150 dpi
-    draw = ImageDraw.Draw(image)
-    for i, line in enumerate(lines):
-        draw.text((70 + rng.randint(0, 3), 70 + 34 * i), line, fill=rng.randint(10, 60),
-                  font=font)
-    image = image.rotate(rng.uniform(-0.8, 0.8), expand=False, fillcolor=paper)
-    image = image.filter(ImageFilter.GaussianBlur(rng.uniform(0.3, 0.6)))
-    return Image.blend(image, Image.effect_noise(image.size, 40), 0.05).convert("RGB")
+    image: Image.Image = render_scan(
+        lines, rng, size=(1240, 1754), font=font, paper=(228, 250), origin=(70, 70), step=34,
+        jitter=3, ink=(10, 60), tilt=0.8, blur=(0.3, 0.6), expand=False)  # A4 at 150 dpi
+    return image
 
 
 def render_invoices(out: Path, n: int = 6, seed: int = 41) -> list[RenderedInvoice]:

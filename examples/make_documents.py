@@ -11,28 +11,22 @@ import random
 import sys
 from pathlib import Path
 
-from PIL import Image, ImageDraw, ImageFilter, ImageFont
+from PIL import Image, ImageFont
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from bench.documents import make_documents  # noqa: E402  # the shared document generator
+from bench.documents import make_documents, render_scan  # noqa: E402  # shared generator
 
 OUT = ROOT / "examples" / "documents"
 
 
 def render(text: str, rng: random.Random) -> Image.Image:
-    font = ImageFont.load_default(size=22)
     lines = text.splitlines()
-    paper = rng.randint(225, 250)
-    image = Image.new("L", (900, 60 + 30 * len(lines)), paper)
-    draw = ImageDraw.Draw(image)
-    for i, line in enumerate(lines):
-        draw.text((30 + rng.randint(0, 4), 25 + 30 * i), line, fill=rng.randint(10, 50),
-                  font=font)
-    image = image.rotate(rng.uniform(-1.5, 1.5), expand=True, fillcolor=paper)
-    image = image.filter(ImageFilter.GaussianBlur(rng.uniform(0.3, 0.7)))
-    grain = Image.effect_noise(image.size, 40)
-    return Image.blend(image, grain, 0.05).convert("RGB")
+    image: Image.Image = render_scan(
+        lines, rng, size=(900, 60 + 30 * len(lines)), font=ImageFont.load_default(size=22),
+        paper=(225, 250), origin=(30, 25), step=30, jitter=4, ink=(10, 50), tilt=1.5,
+        blur=(0.3, 0.7), expand=True)
+    return image
 
 
 def main() -> None:
