@@ -183,7 +183,8 @@ def _render(lines: list[str], rng: random.Random, font_name: str) -> Image.Image
 
 
 def render_invoices(out: Path, n: int = 6, seed: int = 41) -> list[RenderedInvoice]:
-    """Write n two-page invoice PDFs into `out` (languages in turn) and return them."""
+    """Write n two-page invoice PDFs into `out` (languages in turn) with their fields in
+    `out/expected.jsonl`, and return them."""
     rng = random.Random(seed)
     out.mkdir(parents=True, exist_ok=True)
     rendered = []
@@ -194,12 +195,12 @@ def render_invoices(out: Path, n: int = 6, seed: int = 41) -> list[RenderedInvoi
         name = f"invoice-{language}-{index + 1}.pdf"
         images[0].save(out / name, save_all=True, append_images=images[1:], resolution=150)
         rendered.append(RenderedInvoice(name, language, expected))
+    (out / "expected.jsonl").write_text("".join(
+        json.dumps({"file": d.file, "kind": "invoice", **d.expected}) + "\n" for d in rendered))
     return rendered
 
 
 if __name__ == "__main__":
     target = Path(sys.argv[1] if len(sys.argv) > 1 else "invoices")
     docs = render_invoices(target)
-    (target / "expected.jsonl").write_text("".join(
-        json.dumps({"file": d.file, "kind": "invoice", **d.expected}) + "\n" for d in docs))
     print(f"{len(docs)} invoices in {target}")

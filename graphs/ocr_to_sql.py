@@ -25,7 +25,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, TypedDict, cast, get_args
+from typing import Any, Literal, TypedDict, cast
 
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
@@ -46,7 +46,6 @@ __all__ = ["DocState", "DocumentKind", "OcrToSqlDeps", "build_ocr_to_sql", "docu
            "ocr_to_sql_definition", "ocr_to_sql_spec", "run_documents"]
 
 DocumentKind = Literal["receipt", "invoice", "other"]
-DOCUMENT_TYPES: tuple[DocumentKind, ...] = get_args(DocumentKind)
 # An amount as documents print it (12.50, 1.234,56, 1 234,56): a text without one is no
 # receipt or invoice.
 _AMOUNT = re.compile(r"\d[.,]\d{2}(?!\d)")
@@ -82,7 +81,7 @@ class DocState(TypedDict, total=False):
 class OcrToSqlDeps(GraphDeps):
     reader: DocumentReader
     store: DocumentStore
-    extractor: Agent[Invoice]  # the fields and the document type, in one call
+    extractor: Agent[Invoice]  # the one model call per document
 
 
 def ocr_to_sql_spec(model: str | None = None,
@@ -137,9 +136,13 @@ def _grounded_currency(text: str, record: dict[str, Any], problems: list[str]
             "status": "needs_review" if problems else "stored"}
 
 
+def _waits_for_review(state: DocState) -> bool:
+    """A document that needs a person, in a run that can pause (it has a thread)."""
+    return state.get("status") == "needs_review" and bool(state.get("thread"))
+
+
 async def _store(state: DocState, *, runtime: Runtime[OcrToSqlDeps]) -> dict[str, Any]:
-    review = ((state["thread"], state["text"]) if state["status"] == "needs_review"
-              and state.get("thread") else None)
+    review = (state["thread"], state["text"]) if _waits_for_review(state) else None
     inserted = await runtime.context.store.save(
         sha256=state["sha256"], file_name=Path(state["path"]).name,
         doc_type=state["doc_type"], status=state["status"], record=state.get("record", {}),
@@ -163,7 +166,7 @@ def _unless_error(good: str) -> Callable[[DocState], str]:
 
 
 def _review_if_needed(state: DocState) -> str:
-    return "review" if state.get("status") == "needs_review" and state.get("thread") else END
+    return "review" if _waits_for_review(state) else END
 
 
 def build_ocr_to_sql() -> StateGraph[DocState, OcrToSqlDeps, DocState, DocState]:

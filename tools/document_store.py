@@ -114,10 +114,7 @@ def _lines_out_of_json(connection: Connection) -> None:
         return
     lines = table_of(DocumentLineRow)
     for sha256, items in connection.execute(text("SELECT sha256, line_items FROM documents")):
-        rows = [{"sha256": sha256, "position": n, "description": str(item["description"]),
-                 "amount": Decimal(str(item["amount"]))}
-                for n, item in enumerate(json.loads(items or "[]"), 1)]
-        if rows:
+        if rows := _line_rows(sha256, json.loads(items or "[]")):
             connection.execute(lines.insert(), rows)
     connection.execute(text("ALTER TABLE documents DROP COLUMN line_items"))
     if connection.dialect.name == "postgresql":
@@ -137,6 +134,12 @@ STORE_MIGRATIONS: list[Migration] = [
 
 def _money(value: Any) -> Decimal | None:
     return None if value is None else Decimal(str(value))
+
+
+def _line_rows(sha256: str, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """document_lines rows of one document's line items, numbered from 1."""
+    return [{"sha256": sha256, "position": n, "description": str(item["description"]),
+             "amount": _money(item["amount"])} for n, item in enumerate(items, 1)]
 
 
 def _date(value: Any) -> dt.date | None:
@@ -176,9 +179,7 @@ class DocumentStore:
             "problems": "; ".join(problems) or None, "ocr_confidence": ocr_confidence,
             "created_at": time.time(),
         }
-        lines = [{"sha256": sha256, "position": n, "description": str(item["description"]),
-                  "amount": _money(item["amount"])}
-                 for n, item in enumerate(record.get("line_items") or [], 1)]
+        lines = _line_rows(sha256, record.get("line_items") or [])
         insert = sqlite_insert if self.db.is_sqlite else pg_insert
         documents = table_of(DocumentRow)
         with self.db.session() as session:
