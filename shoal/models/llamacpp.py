@@ -1,10 +1,12 @@
-"""Embedded llama.cpp backend (`pack:` and `gguf:` URIs), in process through xllamacpp.
+"""Embedded llama.cpp backend (`pack:` and `gguf:` URIs) through xllamacpp.
 
-The only module that imports xllamacpp. Each EmbeddedChatModel owns at most one in-process
-llama.cpp server for its GGUF, bound to loopback only; `aclose` frees it (memory and threads),
-and a request needing a bigger n_ctx replaces it once no call is in flight. Share one model
-object to share one server: a `shoal.Session` hands out one per URI. llama.cpp's load logs are
-captured and routed to the `shoal.llamacpp` logger instead of being printed.
+Each EmbeddedChatModel owns at most one llama.cpp server for its GGUF, run in a worker process
+of its own (shoal/models/llamacpp_worker.py, the only module that imports xllamacpp: see there
+why one process per model) and bound to loopback only. Calls go to it as OpenAI-style JSON
+over HTTP. `aclose` stops the worker (memory and threads freed); a request needing a bigger
+n_ctx replaces it once no call is in flight. Share one model object to share one server: a
+`shoal.Session` hands out one per URI. A worker ends with the process that started it (its
+stdin closes). llama.cpp's logs are routed to the `shoal.llamacpp` logger.
 """
 
 from __future__ import annotations
@@ -12,21 +14,19 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
-import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager, contextmanager
-from dataclasses import dataclass
+import weakref
+from collections import deque
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import httpx
-import xllamacpp
 
 from shoal.errors import ModelResponseError, ModelUnavailable
 from shoal.models import openai_wire
@@ -36,113 +36,104 @@ from shoal.models.types import ChatRequest, ChatResponse, ModelInfo, StreamChunk
 __all__ = ["EmbeddedChatModel", "LoadedModel", "bounded_json_grammar", "load_gguf"]
 
 _log = logging.getLogger("shoal.llamacpp")
-_LOOPBACK = "127.0.0.1"
+_WORKER = Path(__file__).with_name("llamacpp_worker.py")
 _SLOTS = 4
+_STOP_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
 class LoadedModel:
-    """A GGUF loaded into an in-process llama.cpp server."""
+    """A GGUF loaded into a llama.cpp server in a worker process."""
 
     path: Path
-    server: Any  # xllamacpp.Server: untyped extension object
+    process: subprocess.Popen[bytes]
     n_ctx: int
     n_threads: int
     base_url: str
     load_seconds: float
+    log_tail: deque[str] = field(default_factory=lambda: deque(maxlen=20), compare=False)
+
+    def client(self, timeout: float | None = None) -> httpx.AsyncClient:
+        """A client for this server, for one call. Plain HTTP on loopback: no TLS context to
+        build (verify=False saves loading a certificate store per call), and no proxy from the
+        environment."""
+        return httpx.AsyncClient(base_url=self.base_url, timeout=timeout, verify=False,
+                                 trust_env=False)
+
+    def stop(self) -> None:
+        """End the worker: close its stdin (it exits), kill it if it does not."""
+        _end(self.process)
+
+    def stopped(self) -> str:
+        """Why the server no longer answers: the worker's exit and its last log lines."""
+        code = self.process.poll()
+        state = "is not answering" if code is None else f"exited with code {code}"
+        tail = " | ".join(list(self.log_tail)[-3:])
+        return f"the llama.cpp worker for {self.path.name} {state}" + (
+            f" ({tail})" if tail else "")
 
 
-@contextmanager
-def _stderr_routed_to_log() -> Iterator[None]:
-    """Send whatever native code writes to fd 2 meanwhile to the `shoal.llamacpp` logger."""
-    sys.stderr.flush()
-    saved = os.dup(2)
-    with tempfile.TemporaryFile() as sink:
-        os.dup2(sink.fileno(), 2)
-        try:
-            yield
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-            sink.seek(0)
-            for line in sink.read().decode("utf-8", errors="replace").splitlines():
-                _log.debug("%s", line)
+def _end(process: subprocess.Popen[bytes]) -> None:
+    """Close the worker's stdin (it exits when it sees that), kill it if it does not, and
+    close our end of its stdout (its stderr is closed by the thread that reads it)."""
+    if process.stdin is not None:
+        process.stdin.close()
+    try:
+        process.wait(_STOP_SECONDS)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    if process.stdout is not None:
+        process.stdout.close()
 
 
-def _free_loopback_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((_LOOPBACK, 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _start_server(path: Path, n_ctx: int, n_threads: int, verbosity: int) -> tuple[Any, float]:
-    params = xllamacpp.CommonParams()
-    params.model.path = str(path)
-    params.n_ctx = n_ctx
-    # Slots for `n` answers to one prompt: the prompt is decoded once and its cache shared;
-    # one unified KV buffer, so each sequence may use the whole n_ctx.
-    params.n_parallel = _SLOTS
-    params.kv_unified = True
-    params.cpuparams.n_threads = n_threads
-    params.cpuparams_batch.n_threads = n_threads
-    params.hostnames = [_LOOPBACK]
-    params.port = _free_loopback_port()
-    params.use_jinja = True  # the GGUF's own chat template, with tool-call parsing
-    params.verbosity = verbosity
-    started = time.perf_counter()
-    with _stderr_routed_to_log():
-        server = xllamacpp.Server(params)
-    return server, time.perf_counter() - started
-
-
-_DIAGNOSE = """
-import sys, xllamacpp
-p = xllamacpp.CommonParams()
-p.model.path, p.n_ctx, p.verbosity, p.port = sys.argv[1], 256, 3, int(sys.argv[2])
-p.hostnames = ["127.0.0.1"]
-xllamacpp.Server(p)
-"""
-
-
-def _load_diagnostics(path: Path) -> str:
-    """llama.cpp prints why a load failed only at a verbose log level, which is process-wide;
-    so a failed load is repeated in a child process, whose error lines become the reason."""
-    child = subprocess.run(
-        [sys.executable, "-c", _DIAGNOSE, str(path), str(_free_loopback_port())],
-        capture_output=True, text=True, timeout=120, check=False,
-    )
-    errors = [line.split(" E ", 1)[1].strip() for line in child.stderr.splitlines()
-              if " E " in line]
-    for line in child.stderr.splitlines():
-        _log.debug("%s", line)
-    return "; ".join(list(dict.fromkeys(errors))[:3])
+def _route_log(stream: IO[bytes], tail: deque[str]) -> None:
+    """Send the worker's stderr to the `shoal.llamacpp` logger (a daemon thread's loop)."""
+    with stream:
+        for raw in stream:
+            line = raw.decode("utf-8", errors="replace").rstrip()
+            tail.append(line)
+            _log.debug("%s", line)
 
 
 def load_gguf(
     path: Path, *, n_ctx: int, n_threads: int, verbosity: int = -1, uri: str | None = None
 ) -> LoadedModel:
-    """A new llama.cpp server for `path` (blocking: call it off the event loop). Raises
-    ModelUnavailable if the file is missing or llama.cpp refuses it."""
+    """A new llama.cpp server for `path` in a worker process (blocking: call it off the event
+    loop). Raises ModelUnavailable if the file is missing or llama.cpp refuses it."""
     path = path.resolve()
+    model = uri or str(path)
     if not path.is_file():
-        raise ModelUnavailable(f"GGUF file {path} does not exist", model=uri or str(path),
+        raise ModelUnavailable(f"GGUF file {path} does not exist", model=model,
                                fix="check the path, or pull a pack: shoal models pull NAME")
     _log.info("loading %s (n_ctx=%d, n_threads=%d)", path, n_ctx, n_threads)
+    config = {"path": str(path), "n_ctx": n_ctx, "n_threads": n_threads,
+              "n_parallel": _SLOTS, "verbosity": verbosity}
+    process = subprocess.Popen([sys.executable, str(_WORKER), json.dumps(config)],
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE)
+    tail: deque[str] = deque(maxlen=20)
+    assert process.stdout is not None and process.stderr is not None
+    threading.Thread(target=_route_log, args=(process.stderr, tail), daemon=True,
+                     name=f"llama.cpp log {path.name}").start()
+    line = process.stdout.readline()
     try:
-        server, seconds = _start_server(path, n_ctx, n_threads, verbosity)
-    except RuntimeError as exc:
-        reason = _load_diagnostics(path) or str(exc)
+        report = json.loads(line)
+    except ValueError:
+        report = {"error": f"the worker ended before loading ({' | '.join(tail) or 'no log'})"}
+    if "error" in report:
+        _end(process)
         raise ModelUnavailable(
-            f"llama.cpp could not load {path}: {reason}",
-            model=uri or str(path),
-            fix="the file is not a usable GGUF: re-download it, or `shoal models pull` a pack",
-        ) from exc
-    return LoadedModel(path, server, n_ctx, n_threads, str(server.listening_address), seconds)
+            f"llama.cpp could not load {path}: {report['error']}", model=model,
+            fix="the file is not a usable GGUF: re-download it, or `shoal models pull` a pack")
+    loaded = LoadedModel(path, process, n_ctx, n_threads, str(report["address"]),
+                         float(report["load_seconds"]), tail)
+    weakref.finalize(loaded, _end, process)  # a model never closed still stops its worker
+    return loaded
 
 
 class EmbeddedChatModel:
-    """A GGUF model run in process by llama.cpp. No I/O until the first call."""
+    """A GGUF model run by llama.cpp in a worker process. No I/O until the first call."""
 
     backend = "llamacpp"
 
@@ -181,13 +172,16 @@ class EmbeddedChatModel:
         with self._state:
             while True:
                 current = self._server
-                if current is not None and current.n_ctx >= n_ctx:
+                if (current is not None and current.n_ctx >= n_ctx
+                        and current.process.poll() is None):  # a dead worker is replaced
                     self._in_flight += 1
                     return current
                 if self._in_flight == 0:
                     break
                 self._state.wait()  # a smaller server is busy: replace it once it is idle
-            self._server = current = None  # the old server is freed before the new one loads
+            if current is not None:  # the old server is stopped before the new one loads
+                self._server = None
+                current.stop()
             loaded = load_gguf(self._locate(), n_ctx=n_ctx, n_threads=self.n_threads,
                                verbosity=self.verbosity, uri=self._name)
             self._server = loaded
@@ -225,12 +219,27 @@ class EmbeddedChatModel:
             payload["grammar"] = bounded_json_grammar(request.output_schema)
         return payload
 
-    def _check(self, body: Any) -> dict[str, Any]:
+    async def _post(self, loaded: LoadedModel, path: str, payload: dict[str, Any]
+                    ) -> dict[str, Any]:
+        """POST `payload` to the worker; its JSON reply, or the error it stands for."""
+        try:
+            async with loaded.client() as client:
+                response = await client.post(path, json=payload)
+        except httpx.TransportError as exc:
+            raise ModelUnavailable(loaded.stopped(), model=self._name,
+                                   fix="see the shoal.llamacpp log; the next call starts "
+                                       "a new worker after `aclose`") from exc
+        try:
+            body = response.json()
+        except ValueError as exc:
+            raise ModelResponseError(f"llama.cpp answered {response.status_code} with no JSON: "
+                                     f"{response.text[:200]!r}", model=self._name) from exc
         if not isinstance(body, dict):
             raise ModelResponseError(f"llama.cpp returned {type(body).__name__}, not a dict",
                                      model=self._name)
-        if "error" in body:
-            raise openai_wire.error_from_body(body, model=self._name, status_code=None)
+        if "error" in body or response.status_code >= 400:
+            raise openai_wire.error_from_body(body, model=self._name,
+                                              status_code=response.status_code)
         return body
 
     async def chat(self, request: ChatRequest) -> ChatResponse:
@@ -238,72 +247,67 @@ class EmbeddedChatModel:
         async with self.loaded(request.options.num_ctx) as loaded:
             load_seconds = self._take_load_seconds()
             started = time.perf_counter()
-            body = await asyncio.to_thread(loaded.server.handle_chat_completions, payload)
+            body = await self._post(loaded, "/v1/chat/completions", payload)
             wall = time.perf_counter() - started + load_seconds
-            response = openai_wire.response_from_body(self._check(body), model=self._name,
+            response = openai_wire.response_from_body(body, model=self._name,
                                                       wall_seconds=wall)
             if len(response.choices) > 1:  # llama.cpp's usage counts the first choice only
                 response = await self._count_choices(loaded, response)
         return _with_load(response, load_seconds)
 
     async def _count_choices(self, loaded: LoadedModel, response: ChatResponse) -> ChatResponse:
-        async with httpx.AsyncClient(base_url=loaded.base_url, timeout=60) as client:
-            extra = 0
-            for text in response.choices[1:]:
-                found = (await client.post("/tokenize", json={"content": text})).json()
-                extra += len(found["tokens"])
+        extra = 0
+        for text in response.choices[1:]:
+            found = await self._post(loaded, "/tokenize", {"content": text})
+            extra += len(found["tokens"])
         usage = response.usage.model_copy(
             update={"completion_tokens": response.usage.completion_tokens + extra})
         return response.model_copy(update={"usage": usage})
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[StreamChunk]:
-        async with self.loaded(request.options.num_ctx) as loaded:
-            async for chunk in self._stream(loaded, self._take_load_seconds(), request):
-                yield chunk
-
-    async def _stream(self, loaded: LoadedModel, load_seconds: float, request: ChatRequest
-                      ) -> AsyncIterator[StreamChunk]:
         payload = self._payload(request, stream=True)
-        loop = asyncio.get_running_loop()
-        queue: asyncio.Queue[dict[str, Any] | BaseException | None] = asyncio.Queue()
-        cancelled = threading.Event()
-
-        def on_chunk(chunk: dict[str, Any]) -> bool:
-            loop.call_soon_threadsafe(queue.put_nowait, chunk)
-            return cancelled.is_set()  # True asks llama.cpp to stop generating
-
-        started = time.perf_counter()
-        worker = asyncio.ensure_future(
-            asyncio.to_thread(_run_streaming, loaded.server, payload, on_chunk, queue, loop)
-        )
-        assembler = openai_wire.StreamAssembler(model=self._name)
-        try:
-            while (item := await queue.get()) is not None:
-                if isinstance(item, BaseException):
-                    raise ModelResponseError(f"llama.cpp streaming failed: {item}",
-                                             model=self._name) from item
-                if text := assembler.feed(item):
-                    yield StreamChunk(text=text)
-        finally:
-            cancelled.set()
-            await worker
-        response = assembler.response(wall_seconds=time.perf_counter() - started + load_seconds)
-        yield StreamChunk(text="", response=_with_load(response, load_seconds))
+        async with self.loaded(request.options.num_ctx) as loaded:
+            load_seconds = self._take_load_seconds()
+            started = time.perf_counter()
+            assembler = openai_wire.StreamAssembler(model=self._name)
+            try:
+                async with loaded.client() as client, client.stream(
+                        "POST", "/v1/chat/completions", json=payload) as response:
+                    if response.status_code >= 400:
+                        await response.aread()
+                        raise openai_wire.error_from_body(
+                            _json_object(response.text), model=self._name,
+                            status_code=response.status_code)
+                    async for line in response.aiter_lines():
+                        data = line.removeprefix("data:").strip()
+                        if not line.startswith("data:") or not data or data == "[DONE]":
+                            continue
+                        event = _json_object(data)
+                        if "error" in event:
+                            raise openai_wire.error_from_body(event, model=self._name,
+                                                              status_code=None)
+                        if text := assembler.feed(event):
+                            yield StreamChunk(text=text)
+            except httpx.TransportError as exc:
+                raise ModelResponseError(f"llama.cpp streaming failed: {loaded.stopped()}",
+                                         model=self._name) from exc
+        wall = time.perf_counter() - started + load_seconds
+        yield StreamChunk(text="", response=_with_load(assembler.response(wall_seconds=wall),
+                                                       load_seconds))
 
     async def count_tokens(self, request: ChatRequest) -> int:
         """Prompt tokens of `request` after the GGUF's chat template, by llama.cpp itself."""
         payload = self._payload(request, stream=False)
-        template = {k: payload[k] for k in ("messages", "tools") if k in payload}
-        async with self.loaded(request.options.num_ctx) as loaded, httpx.AsyncClient(
-                base_url=loaded.base_url, timeout=60) as client:
-            prompt = (await client.post("/apply-template", json=template)).json()["prompt"]
-            tokens = (await client.post("/tokenize", json={
-                "content": prompt, "add_special": True, "parse_special": True})).json()
+        template: dict[str, Any] = {k: payload[k] for k in ("messages", "tools")
+                                    if k in payload}
+        async with self.loaded(request.options.num_ctx) as loaded:
+            prompt = (await self._post(loaded, "/apply-template", template))["prompt"]
+            tokens = await self._post(loaded, "/tokenize", {
+                "content": prompt, "add_special": True, "parse_special": True})
         return len(tokens["tokens"])
 
     async def describe(self) -> ModelInfo:
-        async with self.loaded() as loaded, httpx.AsyncClient(
-                base_url=loaded.base_url, timeout=10) as client:
+        async with self.loaded() as loaded, loaded.client(timeout=10) as client:
             meta = (await client.get("/v1/models")).json()["data"][0].get("meta", {})
         return ModelInfo(
             model=self._name, backend=self.backend, digest=file_digest(loaded.path),
@@ -313,32 +317,26 @@ class EmbeddedChatModel:
         )
 
     async def aclose(self) -> None:
-        """Free the server (its memory and threads) once no call is in flight. A later call
-        loads it again."""
+        """Stop the worker (its memory and threads are freed) once no call is in flight. A
+        later call loads it again."""
         await asyncio.to_thread(self._unload)
 
     def _unload(self) -> None:
         with self._state:
             while self._in_flight:
                 self._state.wait()
-            self._server = None  # the last reference: llama.cpp's destructor joins its threads
+            loaded, self._server = self._server, None
+        if loaded is not None:
+            loaded.stop()
 
 
-def _run_streaming(
-    server: Any,
-    payload: dict[str, Any],
-    on_chunk: Callable[[dict[str, Any]], bool],
-    queue: asyncio.Queue[dict[str, Any] | BaseException | None],
-    loop: asyncio.AbstractEventLoop,
-) -> None:
+def _json_object(text: str) -> dict[str, Any]:
+    """A JSON object from the worker, or {"error": ...} naming what came instead."""
     try:
-        server.handle_chat_completions(payload, on_chunk)
-    except Exception as exc:  # surfaced to the consumer as a ModelResponseError
-        loop.call_soon_threadsafe(queue.put_nowait, exc)
-    finally:
-        loop.call_soon_threadsafe(queue.put_nowait, None)
-
-
+        body = json.loads(text)
+    except ValueError:
+        return {"error": {"message": f"not JSON: {text[:200]!r}"}}
+    return body if isinstance(body, dict) else {"error": {"message": f"not an object: {body!r}"}}
 
 
 def bounded_json_grammar(schema: dict[str, Any]) -> str:

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
-import os
-import threading
 from pathlib import Path
 
 import httpx
@@ -44,26 +41,17 @@ async def test_json_schema_answer_validates(qwen_gguf: Path) -> None:
     assert usage.wall_seconds >= usage.prefill_seconds + usage.decode_seconds
 
 
-def _rss_mb() -> float:
-    """Resident memory of this process, from the kernel."""
-    line = next(x for x in Path("/proc/self/status").read_text().splitlines()
+def _rss_mb(pid: int | str = "self") -> float:
+    """Resident memory of a process, from the kernel."""
+    line = next(x for x in Path(f"/proc/{pid}/status").read_text().splitlines()
                 if x.startswith("VmRSS:"))
     return int(line.split()[1]) / 1024
 
 
-def _threads() -> int:
-    """Native threads of this process (llama.cpp's): every thread the kernel lists, less the
-    Python ones (asyncio's worker pool keeps its idle workers)."""
-    return len(os.listdir("/proc/self/task")) - threading.active_count()
-
-
-async def test_session_shares_one_server_and_frees_it_on_close(qwen_gguf: Path) -> None:
+async def test_session_shares_one_worker_and_stops_it_on_close(qwen_gguf: Path) -> None:
     request = ChatRequest(messages=(Message.user("Say OK."),),
                           options=ChatOptions(temperature=0, max_tokens=4))
-    async with Session(load_settings()) as warm:  # llama.cpp's one-time process setup
-        await warm.model("pack:qwen2.5-coder-0.5b").chat(request)
-    gc.collect()
-    rss, threads = _rss_mb(), _threads()
+    rss = _rss_mb()
     async with Session(load_settings()) as session:
         model = session.model("pack:qwen2.5-coder-0.5b")
         assert session.model("pack:qwen2.5-coder-0.5b") is model  # one object, one server
@@ -72,17 +60,30 @@ async def test_session_shares_one_server_and_frees_it_on_close(qwen_gguf: Path) 
                                          options=ChatOptions(temperature=0, max_tokens=4))
         result = await Agent(spec, session=session).run("Say OK.")
         assert result.usage.load_seconds > 0 and result.output
-        loaded_rss, loaded_threads = _rss_mb(), _threads()
-        assert model.server is not None
-        assert model.server.base_url.startswith("http://127.0.0.1:")
-    assert model.server is None
-    gc.collect()
-    assert loaded_rss - rss > 250  # the 0.5B's weights (~400 MB) were resident...
-    assert _rss_mb() < rss + 0.25 * (loaded_rss - rss)  # ...and are given back on close
-    assert loaded_threads > threads and _threads() <= threads  # no llama.cpp thread left
+        loaded = model.server
+        assert loaded is not None and loaded.base_url.startswith("http://127.0.0.1:")
+        assert loaded.process.poll() is None
+        assert _rss_mb(loaded.process.pid) > 250  # the 0.5B's weights (~400 MB) live there...
+    assert _rss_mb() < rss + 100  # ...not in this process
+    assert model.server is None and loaded.process.returncode == 0  # stopped on close
     async with Session(load_settings()) as again:  # a second session loads it again
         response = await again.model("pack:qwen2.5-coder-0.5b").chat(request)
         assert response.usage.load_seconds > 0
+
+
+async def test_a_worker_that_died_is_replaced_by_the_next_call(qwen_gguf: Path) -> None:
+    async with Session(load_settings()) as session:
+        model = session.model("pack:qwen2.5-coder-0.5b")
+        request = ChatRequest(messages=(Message.user("Say OK."),),
+                              options=ChatOptions(temperature=0, max_tokens=4))
+        await model.chat(request)
+        assert isinstance(model, EmbeddedChatModel) and model.server is not None
+        dead = model.server
+        dead.process.kill()
+        dead.process.wait()
+        again = await model.chat(request)
+        assert again.text and again.usage.load_seconds > 0
+        assert model.server is not None and model.server is not dead
 
 
 async def test_a_bigger_context_replaces_the_server(qwen_gguf: Path) -> None:
