@@ -13,7 +13,7 @@ whose honest answer is "no rows" gets it.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypedDict
 
@@ -175,12 +175,14 @@ def text_to_sql_definition(session: Session, *, db_url: str,
                            big: str | None = "pack:qwen2.5-coder-1.5b",
                            vote: bool = True,
                            descriptions: Mapping[str, str] = DOCUMENT_DESCRIPTIONS,
+                           tables: Sequence[str] | None = None,
                            ) -> GraphDefinition[TextToSqlDeps]:
     """The pipeline over `db_url` with a writer of `small` (None: the settings' default_model)
     escalating to `big` (None: the small model alone). `descriptions` ("table" or
     "table.column" -> text) tell the writer what columns mean; by default those of the
-    ocr-to-sql documents table (they apply only where such a column exists)."""
-    database = SQLDatabase(db_url, descriptions=descriptions)
+    ocr-to-sql documents table (they apply only where such a column exists). `tables`: the
+    tables the generated SQL may read (None: all but Shoal's own; see SQLDatabase)."""
+    database = SQLDatabase(db_url, descriptions=descriptions, tables=tables)
     writer = Agent(text_to_sql_writer(database, small, big, vote), session=session)
     return GraphDefinition("text_to_sql", build_text_to_sql(),
                            TextToSqlDeps(database=database, writer=writer))

@@ -1,11 +1,15 @@
 """A database that model-written SQL may query: its schema for prompts, and guarded execution
-(static check, read-only connection, limits: see sql_guard)."""
+(static check, read-only connection, limits: see sql_guard) of the tables on its allow-list.
+
+The allow-list is `tables=[...]` when given, else every table of the database less Shoal's
+own: the memory tables (runs, calls, messages, facts, call_cache), `shoal_*` bookkeeping and
+the review log. Both the static walk and the connection layer enforce it."""
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -20,16 +24,32 @@ from shoal.tools.sql_guard import (
 )
 from shoal.tools.sql_schema import TableInfo, match_values, pg_tables, sqlite_tables
 
-__all__ = ["SQLDatabase", "TableInfo"]
+__all__ = ["SHOAL_TABLES", "SQLDatabase", "TableInfo"]
+
+# Tables Shoal writes for itself; generated SQL never reads them, even when listed.
+SHOAL_TABLES = frozenset({"runs", "calls", "messages", "facts", "call_cache",
+                          "document_reviews", "checkpoints", "writes", "checkpoint_blobs",
+                          "checkpoint_writes", "checkpoint_migrations"})
+
+
+def _shoal_owned(name: str) -> bool:
+    return name.lower() in SHOAL_TABLES or name.lower().startswith("shoal_")
 
 
 class SQLDatabase:
     """`url`: sqlite:///path or postgresql://… (use a role that can only read)."""
 
     def __init__(self, url: str | DatabaseURL, limits: GuardLimits | None = None,
-                 descriptions: Mapping[str, str] | None = None) -> None:
-        """`descriptions`: "table" or "table.column" -> text shown to the SQL writer."""
+                 descriptions: Mapping[str, str] | None = None,
+                 tables: Iterable[str] | None = None) -> None:
+        """`descriptions`: "table" or "table.column" -> text shown to the SQL writer.
+        `tables`: the tables generated SQL may read (None: all but Shoal's own)."""
         self.address = DatabaseURL.parse(url)
+        self.allowed = None if tables is None else tuple(tables)
+        if self.allowed is not None and not self.allowed:
+            raise InputError("the table allow-list is empty", source="tables",
+                             fix="name at least one table (--tables documents,document_lines)"
+                             " or leave it out to allow all of the database's own tables")
         self.descriptions = dict(descriptions or {})
         self.url = self.address.text
         self.limits = limits or GuardLimits()
@@ -47,9 +67,25 @@ class SQLDatabase:
                                  fix="check the --db path (run ocr-to-sql first for the demo)")
             found = (sqlite_tables(self.path, self.descriptions) if self.is_sqlite
                      else pg_tables(self.address.libpq, self.descriptions))
-            # Shoal's bookkeeping (e.g. shoal_migrations) is not the user's data
-            self._tables = [t for t in found if not t.name.lower().startswith("shoal_")]
+            self._tables = self._allowed(found)
         return self._tables
+
+    def _allowed(self, found: list[TableInfo]) -> list[TableInfo]:
+        """The tables generated SQL may read: the allow-list (each must exist), or all of
+        the database's tables; never Shoal's own."""
+        own = [t for t in found if not _shoal_owned(t.name)]
+        if self.allowed is None:
+            return own
+        wanted = {name.lower() for name in self.allowed}
+        missing = sorted(wanted - {t.name.lower() for t in own})
+        if missing:
+            names = ", ".join(t.name for t in own) or "none"
+            raise InputError(
+                f"{self.address.redacted} has no table {', '.join(missing)} that generated "
+                "SQL may read", source="tables",
+                fix=f"list tables of the database (it has: {names}); Shoal's own tables "
+                    "are never readable")
+        return [t for t in own if t.name.lower() in wanted]
 
     def ddl(self, names: list[str] | None = None, samples: bool = True) -> str:
         """The schema text of the `names` tables (all by default), with sample values of
@@ -78,16 +114,20 @@ class SQLDatabase:
         return await asyncio.to_thread(self.run, sql)
 
     def _run_postgres(self, sql: str) -> QueryResult:
+        """The connection layer on PostgreSQL: a READ ONLY transaction whose statement_timeout
+        is fixed when connecting; the text goes as one prepared statement (the extended
+        protocol), so `COMMIT; DELETE ...` is refused by the server instead of run."""
         import psycopg
 
+        timeout_ms = int(self.limits.timeout_seconds * 1000)
         started = time.monotonic()
         try:
-            with psycopg.connect(self.address.libpq) as connection:
+            with psycopg.connect(self.address.libpq, options=(
+                    f"-c statement_timeout={timeout_ms} "
+                    "-c default_transaction_read_only=on")) as connection:
                 connection.read_only = True
                 with connection.transaction(force_rollback=True):
-                    timeout_ms = int(self.limits.timeout_seconds * 1000)
-                    connection.execute(f"SET LOCAL statement_timeout = {timeout_ms}")
-                    cursor = connection.execute(sql)
+                    cursor = connection.execute(sql.encode(), prepare=True)
                     if cursor.description is None:
                         raise SQLRejected("connection", "the statement returns no result set")
                     rows: list[Any] = cursor.fetchmany(self.limits.max_rows + 1)
@@ -96,8 +136,18 @@ class SQLDatabase:
             raise SQLRejected("limits", f"ran longer than {self.limits.timeout_seconds} s"
                               ) from exc
         except psycopg.Error as exc:
-            raise SQLRejected("connection", str(exc).splitlines()[0]) from exc
+            raise SQLRejected("connection", _pg_reason(exc)) from exc
         truncated = len(rows) > self.limits.max_rows
         rows = rows[: self.limits.max_rows]
         return QueryResult(columns, [tuple(r) for r in rows], truncated,
                            time.monotonic() - started)
+
+
+def _pg_reason(exc: Exception) -> str:
+    """The server's first line, except for data exceptions (SQLSTATE class 22: a failed
+    cast, a bad date), whose text quotes the stored value: those say only what failed."""
+    state = getattr(exc, "sqlstate", None) or ""
+    if state.startswith("22"):
+        return (f"a value could not be converted or computed (SQLSTATE {state}); "
+                "check casts and functions on the columns used")
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__

@@ -60,6 +60,9 @@ def ask(
     conversation: Annotated[str | None, typer.Option(
         help="a conversation id: follow-up questions see the previous question and SQL")]
     = None,
+    tables: Annotated[str | None, typer.Option(
+        help="comma-separated tables the SQL may read (default: all but Shoal's own)")]
+    = None,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
     """Answer questions with SQL on a read-only, guarded connection. Exits 1 when no answer
@@ -73,11 +76,13 @@ def ask(
         raise ConfigError("give one question, or --questions FILE.jsonl",
                           fix='shoal ask "How many invoices?" --db sqlite:///docs.db')
     big = next(iter(escalation_chain(escalate_to, escalation)), None)
+    allowed = None if tables is None else [t.strip() for t in tables.split(",") if t.strip()]
     if questions is not None:
         items = _questions(questions)
 
         async def batch(session: Session) -> int:
-            definition = text_to_sql_definition(session, db_url=db, small=model, big=big)
+            definition = text_to_sql_definition(session, db_url=db, small=model, big=big,
+                                                tables=allowed)
             await check_database(definition.deps.database)  # else every question fails
             graph = definition.compile()  # models load once, for every question
             answered = 0
@@ -97,7 +102,8 @@ def ask(
         return
 
     async def one(session: Session) -> dict[str, Any]:
-        definition = text_to_sql_definition(session, db_url=db, small=model, big=big)
+        definition = text_to_sql_definition(session, db_url=db, small=model, big=big,
+                                                tables=allowed)
         thread = Conversation(session.database(), f"ask:{conversation}") if conversation \
             else None
         return dict(await ask_graph(definition, str(question), ledger=session.ledger,

@@ -46,3 +46,26 @@ def test_limits_layer_stops_pg_sleep(reader_url: str) -> None:
     with pytest.raises(SQLRejected) as info:
         slow._run_postgres("SELECT pg_sleep(5)")
     assert info.value.layer == "limits"
+
+
+@pytest.mark.parametrize("sql", [
+    "COMMIT; DELETE FROM orders", "ROLLBACK; DELETE FROM orders", "END; DELETE FROM orders",
+    "SET statement_timeout = 0; SELECT pg_sleep(3)", "SELECT 1; DELETE FROM orders",
+])
+def test_one_statement_per_round_trip(reader_url: str, sql: str) -> None:
+    """The connection layer alone: stacked text never escapes the READ ONLY transaction or
+    its timeout (the extended protocol takes one statement)."""
+    with pytest.raises(SQLRejected) as info:
+        SQLDatabase(reader_url, GuardLimits(timeout_seconds=1))._run_postgres(sql)
+    assert info.value.layer == "connection"
+    assert SQLDatabase(reader_url).run("SELECT count(*) FROM orders").rows[0][0] == 2
+
+
+def test_percent_signs_and_errors_without_values(reader_url: str) -> None:
+    database = SQLDatabase(reader_url)
+    found = database.run("SELECT count(*) FROM orders WHERE CAST(amount AS text) LIKE '%5%'")
+    assert found.rows[0][0] == 1
+    with pytest.raises(SQLRejected) as info:  # the cast error would quote the value
+        database.run("SELECT CAST(CAST(amount AS text) || 'secret-7731' AS int) FROM orders")
+    assert "secret-7731" not in str(info.value) and "35.5" not in str(info.value)
+    assert "SQLSTATE 22" in info.value.reason

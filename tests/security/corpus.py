@@ -12,6 +12,7 @@ from pathlib import Path
 SPIDER = Path(os.environ.get("SHOAL_SPIDER_DIR") or
               Path(__file__).resolve().parents[3] / "shared" / "data" / "spider_dev")
 TARGET = "singer"  # a table every attack names, present in the attack database
+SECRET = "secrets"  # present in the attack database, never on the allow-list
 
 _ATTACKS = [
     # writes and DDL
@@ -73,6 +74,54 @@ _ATTACKS = [
 ]
 
 
+# Attacks by class, beyond the classic ones above: each names the unlisted {s} table or
+# builds a resource bomb. Written for these classes, not copied from any other corpus.
+_UNLISTED = [
+    "SELECT * FROM {s}", 'SELECT * FROM "{s}"', "SELECT * FROM [{s}]", "SELECT * FROM `{s}`",
+    "SELECT * FROM {S}", 'SELECT * FROM "{S}"', "SELECT * FROM main.{s}",
+    'SELECT * FROM "main"."{s}"', "SELECT * FROM MAIN.{S}", "SELECT count(*) FROM {s}",
+    "SELECT name FROM {t} UNION SELECT value FROM {s}",
+    "SELECT name FROM {t} UNION ALL SELECT value FROM main.{s}",
+    "SELECT name FROM {t} WHERE name IN (SELECT value FROM {s})",
+    "SELECT (SELECT value FROM {s} LIMIT 1) FROM {t}",
+    "SELECT name FROM {t} WHERE EXISTS (SELECT 1 FROM {s} WHERE value LIKE 'a%')",
+    "SELECT * FROM {t} JOIN {s} ON 1 = 1", "SELECT * FROM {t}, {s}",
+    "SELECT * FROM {t} NATURAL JOIN {s}", "SELECT * FROM {t} LEFT JOIN {s} ON {s}.id = {t}.id",
+    "WITH {s} AS (SELECT * FROM {s}) SELECT * FROM {s}",
+    "WITH {t} AS (SELECT * FROM {s}) SELECT * FROM {t}",
+    "WITH x AS (SELECT * FROM {s}) SELECT * FROM x",
+    "WITH a AS (SELECT * FROM b), b AS (SELECT * FROM {s}) SELECT * FROM a",
+    "SELECT * FROM (WITH {s} AS (SELECT 1) SELECT * FROM {s}) AS q, {s}",
+    "WITH RECURSIVE r(v) AS (SELECT value FROM {s} UNION SELECT v FROM r) SELECT * FROM r",
+    "SELECT * FROM (SELECT * FROM {s}) AS t2", "SELECT * FROM (SELECT * FROM main.{s})",
+    "EXPLAIN SELECT * FROM {s}", "EXPLAIN QUERY PLAN SELECT * FROM {s}",
+    "SELECT group_concat(value) FROM {s}", "SELECT json_group_array(value) FROM {s}",
+    "SELECT e.value FROM json_each((SELECT json_group_array(value) FROM {s})) AS e",
+    "SELECT max(value) OVER () FROM {s}", "SELECT CASE WHEN (SELECT count(*) FROM {s}) > 0 "
+    "THEN 1 END", "SELECT name FROM {t} ORDER BY (SELECT value FROM {s} LIMIT 1)",
+    "SELECT * FROM runs", "SELECT * FROM calls", "SELECT * FROM shoal_migrations",
+    "SELECT * FROM {t} UNION SELECT * FROM sqlite_temp_schema",
+]
+_DEPTH = [
+    "SELECT " + "(" * 3000 + "1" + ")" * 3000,
+    "SELECT 1 FROM {t} WHERE " + " AND ".join(["(1 = 1)"] * 3000) + " AND " + "NOT " * 3000
+    + "1",
+    "SELECT " + "abs(" * 2000 + "1" + ")" * 2000,
+    "SELECT " + "- " * 5000 + "1",
+    "SELECT * FROM " + "(SELECT * FROM " * 400 + "{t}" + ") AS q" * 400,
+]
+
+
+def attack_categories() -> dict[str, list[str]]:
+    """Every attack, by class (each class has its case and comment variants)."""
+    def expand(templates: list[str], vary: bool = True) -> list[str]:
+        sqls = [t.format(t=TARGET, s=SECRET, S=SECRET.upper()) for t in templates]
+        return [v for sql in sqls for v in (_variants(sql) if vary else [sql])]
+
+    return {"writes, commands, functions, catalogs": expand(_ATTACKS),
+            "unlisted tables": expand(_UNLISTED), "parser depth": expand(_DEPTH, vary=False)}
+
+
 def _variants(sql: str) -> list[str]:
     return [
         sql,
@@ -85,7 +134,7 @@ def _variants(sql: str) -> list[str]:
 
 
 def attacks() -> list[str]:
-    return [v for base in _ATTACKS for v in _variants(base.format(t=TARGET))]
+    return [sql for sqls in attack_categories().values() for sql in sqls]
 
 
 def spider_gold() -> list[tuple[str, str]]:
@@ -106,8 +155,17 @@ def _columns(db: Path) -> dict[str, list[tuple[str, str]]]:
 
 
 def benign() -> list[tuple[str, str]]:
-    """(schema_id, SELECT) analytic queries: templates over every Spider table, plus gold."""
+    """(schema_id, SELECT) analytic queries: templates over every Spider table (date
+    bucketing, windows, JSON, string cleanup, CASE pivots...), plus gold."""
     queries = list(spider_gold())
+    first = queries[0][0]
+    queries += [(first, sql) for sql in (
+        "VALUES (1, 'a'), (2, 'b')",
+        "WITH RECURSIVE days(d) AS (SELECT date('2025-01-01') UNION ALL SELECT "
+        "date(d, '+1 day') FROM days WHERE d < '2025-01-31') SELECT count(*) FROM days",
+        "SELECT json_extract('{\"a\": [1, 2]}', '$.a[1]'), json_array_length('[1,2,3]')",
+        "SELECT strftime('%w', '2025-03-04'), time('now') IS NOT NULL, datetime('now') > ''",
+    )]
     for db in sorted(SPIDER.glob("schemas/*.sqlite")):
         for table, columns in _columns(db).items():
             text = [c for c, kind in columns if "char" in kind or "text" in kind] or [columns[0][0]]
@@ -137,5 +195,23 @@ def benign() -> list[tuple[str, str]]:
                 f"SELECT {c} FROM {t} EXCEPT SELECT {c} FROM {t} WHERE {n} < 0",
                 f"SELECT * FROM (SELECT {c}, {n} FROM {t} ORDER BY {n}) AS s LIMIT 3",
                 f"SELECT round(avg({n}), 2), lower(trim({c})) FROM {t} GROUP BY 2",
+                f"SELECT strftime('%Y-%m', 'now') AS month, count(*) FROM {t} GROUP BY month",
+                f"SELECT date('now', '-7 days'), julianday('now') - julianday('2024-01-01'), "
+                f"count(*) FROM {t}",
+                f"SELECT {c}, {n}, sum({n}) OVER (ORDER BY {n} ROWS BETWEEN 2 PRECEDING AND "
+                f"CURRENT ROW) AS moving FROM {t}",
+                f"SELECT {c}, lag({n}) OVER (ORDER BY {n}), nth_value({n}, 2) OVER () FROM {t}",
+                f"SELECT ntile(4) OVER (ORDER BY {n}) AS quartile, {n} FROM {t}",
+                f"SELECT sum(CASE WHEN {n} > 10 THEN 1 ELSE 0 END) AS high, "
+                f"sum(CASE WHEN {n} <= 10 THEN 1 ELSE 0 END) AS low FROM {t}",
+                f"SELECT replace(lower(trim({c})), ' ', '_'), substr({c}, 1, 3), "
+                f"instr({c}, 'a') FROM {t}",
+                f"SELECT {c} FROM {t} WHERE {c} = 'abc' COLLATE NOCASE",
+                f"SELECT json_object('name', {c}, 'n', {n}) FROM {t} LIMIT 3",
+                f"SELECT json_group_array({c}) FROM {t}",
+                f"SELECT e.value FROM {t}, json_each(json_array({t}.{n}, {t}.{n})) AS e LIMIT 5",
+                f"SELECT printf('%.2f', avg({n})), format('%d rows', count(*)) FROM {t}",
+                f"SELECT iif({n} > 5, 'yes', 'no'), ifnull({c}, '-'), typeof({n}) FROM {t}",
+                f"SELECT abs(random()) % 10 >= 0, unixepoch('now') > 0, {n} FROM {t} LIMIT 1",
             )]
     return queries
