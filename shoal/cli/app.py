@@ -7,7 +7,7 @@ import sys
 import typer
 from rich.console import Console
 
-from shoal.cli import agent, ask, chat, documents, graph, info, models, review, runs
+from shoal.cli import agent, ask, chat, db, documents, graph, info, models, review, runs
 from shoal.errors import ShoalError
 
 __all__ = ["app", "main"]
@@ -23,6 +23,7 @@ app.add_typer(agent.app, name="agent")
 app.add_typer(graph.app, name="graph")
 app.add_typer(runs.app, name="runs")
 app.add_typer(review.app, name="review")
+app.add_typer(db.app, name="db")
 app.command("run")(graph.run)
 app.command("ocr-to-sql")(documents.ocr_to_sql)
 app.command("ask")(ask.ask)
