@@ -107,17 +107,23 @@ class SQLDatabase:
         if self.is_sqlite:
             return run_readonly_sqlite(self.path, sql, allowed_tables=allowed,
                                        limits=self.limits)
-        return self._run_postgres(sql)
+        return self._run_postgres(sql, allowed)
 
     async def execute(self, sql: str) -> QueryResult:
         """`run` from async code, in a worker thread (the guarded drivers are synchronous)."""
         return await asyncio.to_thread(self.run, sql)
 
-    def _run_postgres(self, sql: str) -> QueryResult:
+    def _run_postgres(self, sql: str, allowed: list[str] | None = None) -> QueryResult:
         """The connection layer on PostgreSQL: a READ ONLY transaction whose statement_timeout
         is fixed when connecting; the text goes as one prepared statement (the extended
-        protocol), so `COMMIT; DELETE ...` is refused by the server instead of run."""
+        protocol), so `COMMIT; DELETE ...` is refused by the server instead of run; the
+        server's plan of it is checked first (pg_plan). `allowed` defaults to the allow-list."""
         import psycopg
+
+        from shoal.tools.pg_plan import check_plan, explain
+
+        if allowed is None:
+            allowed = [t.name for t in self.tables()]
 
         timeout_ms = int(self.limits.timeout_seconds * 1000)
         started = time.monotonic()
@@ -127,6 +133,8 @@ class SQLDatabase:
                     "-c default_transaction_read_only=on")) as connection:
                 connection.read_only = True
                 with connection.transaction(force_rollback=True):
+                    plan = connection.execute(explain(sql), prepare=True).fetchone()
+                    check_plan(plan[0] if plan else None, allowed)
                     cursor = connection.execute(sql.encode(), prepare=True)
                     if cursor.description is None:
                         raise SQLRejected("connection", "the statement returns no result set")

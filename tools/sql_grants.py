@@ -30,8 +30,9 @@ def grant_reader(owner_url: str | DatabaseURL, role: str, tables: Sequence[str])
     who = sql.Identifier(role)
     run: list[str] = []
     with psycopg.connect(address.libpq, autocommit=True) as connection:
-        missing = [t for t in tables if connection.execute(
-            "SELECT to_regclass(%s) IS NULL", (f"public.{t}",)).fetchone() == (True,)]
+        present = {row[0] for row in connection.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
+        missing = [t for t in tables if t not in present]  # names as stored: case matters
         if missing:
             raise InputError(f"{address.redacted} has no table {', '.join(missing)}",
                              source="tables", fix="list tables of the public schema")

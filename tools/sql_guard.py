@@ -71,14 +71,23 @@ DIALECT_FUNCTIONS = {
         "jsonb_extract_path_text", "json_array_length", "jsonb_array_length",
         "json_array_elements", "jsonb_array_elements", "json_each", "jsonb_each",
         "json_object_keys", "jsonb_object_keys", "jsonb_typeof", "array_length",
-        "unnest", "generate_series", "format", "md5", "abs",
+        "unnest", "generate_series", "format", "md5", "concat_ws", "translate", "ascii",
+        "chr", "array_to_string", "string_to_array", "regexp_split_to_array", "date_bin",
+        "make_timestamp", "justify_interval", "isfinite", "localtimestamp", "gcd", "lcm",
+        "scale", "num_nulls", "num_nonnulls", "bit_and", "bit_or", "json_build_array",
+        "jsonb_build_array", "jsonb_build_object", "json_object_agg", "jsonb_object_agg",
+        "to_json", "to_jsonb", "json_typeof", "json_array_elements_text",
+        "jsonb_array_elements_text", "json_each_text", "jsonb_each_text",
+        "jsonb_extract_path", "json_extract_path", "jsonb_strip_nulls",
     },
 }
 ALLOWED_FUNCTIONS = DIALECT_FUNCTIONS["sqlite"] | DIALECT_FUNCTIONS["postgres"]
 _SQLITE_FUNCTIONS = DIALECT_FUNCTIONS["sqlite"]
 # Table-valued functions that only read their arguments (FROM json_each(t.doc)).
 _TABLE_FUNCTIONS = frozenset({"json_each", "json_tree", "jsonb_each", "json_array_elements",
-                              "jsonb_array_elements", "unnest", "generate_series"})
+                              "jsonb_array_elements", "json_each_text", "jsonb_each_text",
+                              "json_array_elements_text", "jsonb_array_elements_text",
+                              "unnest", "generate_series"})
 _MAX_SERIES = 100_000  # generate_series bounds larger than this are refused
 _CALL = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*\(")
 

@@ -41,11 +41,15 @@ def test_connection_layer_alone_refuses(reader_url: str, sql: str) -> None:
     assert SQLDatabase(reader_url).run("SELECT count(*) FROM orders").rows[0][0] == 2
 
 
-def test_limits_layer_stops_pg_sleep(reader_url: str) -> None:
+def test_limits_layer_stops_a_long_query(reader_url: str) -> None:
     slow = SQLDatabase(reader_url, GuardLimits(timeout_seconds=0.5))
-    with pytest.raises(SQLRejected) as info:
-        slow._run_postgres("SELECT pg_sleep(5)")
+    with pytest.raises(SQLRejected) as info:  # allowed functions, 10^10 rows
+        slow._run_postgres("SELECT count(*) FROM generate_series(1, 100000) AS a, "
+                           "generate_series(1, 100000) AS b")
     assert info.value.layer == "limits"
+    with pytest.raises(SQLRejected) as info:  # the plan check refuses sleeping by name
+        slow._run_postgres("SELECT pg_sleep(5)")
+    assert info.value.layer == "connection" and "pg_sleep" in str(info.value)
 
 
 @pytest.mark.parametrize("sql", [

@@ -215,3 +215,90 @@ def benign() -> list[tuple[str, str]]:
                 f"SELECT abs(random()) % 10 >= 0, unixepoch('now') > 0, {n} FROM {t} LIMIT 1",
             )]
     return queries
+
+
+def spider_columns() -> dict[str, dict[str, list[tuple[str, str]]]]:
+    """schema_id -> table -> [(column, declared type)] of the Spider dev schemas."""
+    return {db.stem: _columns(db) for db in sorted(SPIDER.glob("schemas/*.sqlite"))}
+
+
+def numeric(kind: str) -> bool:
+    return kind in ("int", "integer", "real", "number", "numeric", "float", "double")
+
+
+def benign_postgres() -> list[tuple[str, str]]:
+    """(schema_id, SELECT) in PostgreSQL's dialect: the same analytic families as `benign`
+    (date bucketing, windows, JSON, string cleanup, CASE pivots) written as PostgreSQL users
+    write them, over every Spider table that has a text and a numeric column."""
+    first = next(iter(spider_columns()))
+    queries = [(first, sql) for sql in (
+        "VALUES (1, 'a'), (2, 'b')",
+        "WITH RECURSIVE days(d) AS (SELECT date '2025-01-01' UNION ALL SELECT d + 1 FROM days "
+        "WHERE d < date '2025-01-31') SELECT count(*) FROM days",
+        "SELECT date_trunc('week', d)::date AS week, count(*) FROM generate_series("
+        "date '2025-01-01', date '2025-03-31', interval '1 day') AS d GROUP BY week ORDER BY 1",
+        "SELECT '{\"a\": [1, 2]}'::jsonb -> 'a' ->> 1, jsonb_array_length('[1, 2, 3]'), "
+        "json_extract_path_text('{\"a\": {\"b\": 1}}'::json, 'a', 'b')",
+        "SELECT current_date - 7, extract(epoch FROM now()) > 0, date_part('dow', now()), "
+        "age(timestamp '2025-03-04', timestamp '2024-01-01')",
+    )]
+    for schema_id, tables in spider_columns().items():
+        for table, columns in tables.items():
+            text = [c for c, kind in columns if "char" in kind or "text" in kind]
+            nums = [c for c, kind in columns if numeric(kind)]
+            if not text or not nums:
+                continue
+            t, c, n = f'"{table}"', f'"{text[0]}"', f'"{nums[0]}"'
+            queries += [(schema_id, q) for q in (
+                f"SELECT * FROM {t} LIMIT 5",
+                f"SELECT count(*) FROM {t}",
+                f"SELECT {c}, count(*) AS n FROM {t} GROUP BY {c} ORDER BY n DESC LIMIT 3",
+                f"SELECT max({n}), min({n}), avg({n}), sum({n}) FROM {t}",
+                f"SELECT DISTINCT {c} FROM {t} WHERE {c} IS NOT NULL ORDER BY {c}",
+                f"SELECT {c} FROM {t} WHERE {c} ILIKE '%a%' OR {c} LIKE 'B%'",
+                f"WITH x AS (SELECT {c}, {n} FROM {t}) SELECT count(*) FROM x WHERE {n} > 0",
+                f"SELECT {c}, row_number() OVER (ORDER BY {n} DESC) AS r FROM {t}",
+                f"SELECT {c}, {n}, rank() OVER (PARTITION BY {c} ORDER BY {n} DESC) FROM {t}",
+                f"SELECT CASE WHEN {n} > 10 THEN 'big' ELSE 'small' END AS size, count(*) "
+                f"FROM {t} GROUP BY size",
+                f"SELECT {c} FROM {t} WHERE {n} IN (SELECT {n} FROM {t} WHERE {n} BETWEEN 1 "
+                f"AND 100)",
+                f"SELECT upper({c}), length({c}), char_length({c}) FROM {t} ORDER BY 2 DESC "
+                f"LIMIT 5",
+                f"SELECT coalesce({c}, 'none'), CAST({n} AS TEXT), {n}::text FROM {t}",
+                f"SELECT {c} FROM {t} GROUP BY {c} HAVING count(*) > 1",
+                f"SELECT a.{c} FROM {t} AS a JOIN {t} AS b ON a.{n} = b.{n} LIMIT 10",
+                f"SELECT {c} FROM {t} UNION SELECT {c} FROM {t} ORDER BY 1",
+                f"SELECT {c} FROM {t} EXCEPT SELECT {c} FROM {t} WHERE {n} < 0",
+                f"SELECT * FROM (SELECT {c}, {n} FROM {t} ORDER BY {n}) AS s LIMIT 3",
+                f"SELECT round(avg({n})::numeric, 2), lower(trim({c})) FROM {t} GROUP BY 2",
+                f"SELECT to_char(date_trunc('month', now()), 'YYYY-MM') AS month, count(*) "
+                f"FROM {t} GROUP BY month",
+                f"SELECT {c}, {n}, sum({n}) OVER (ORDER BY {n} ROWS BETWEEN 2 PRECEDING AND "
+                f"CURRENT ROW) AS moving FROM {t}",
+                f"SELECT {c}, lag({n}) OVER (ORDER BY {n}), nth_value({n}, 2) OVER () FROM {t}",
+                f"SELECT ntile(4) OVER (ORDER BY {n}) AS quartile, {n} FROM {t}",
+                f"SELECT sum(CASE WHEN {n} > 10 THEN 1 ELSE 0 END) AS high, "
+                f"count(*) FILTER (WHERE {n} <= 10) AS low FROM {t}",
+                f"SELECT regexp_replace(lower(trim({c})), '\\s+', '_', 'g'), substr({c}, 1, 3), "
+                f"strpos({c}, 'a'), split_part({c}, ' ', 1), initcap({c}), left({c}, 2) "
+                f"FROM {t}",
+                f"SELECT {c} FROM {t} WHERE lower({c}) = lower('abc') OR {c} ~* '^[a-m]'",
+                f"SELECT json_build_object('name', {c}, 'n', {n}) FROM {t} LIMIT 3",
+                f"SELECT json_agg({c}), jsonb_agg({n}), string_agg({c}, ', ' ORDER BY {c}) "
+                f"FROM {t}",
+                f"SELECT e.value FROM {t}, jsonb_array_elements(jsonb_build_array({t}.{n}, "
+                f"{t}.{n})) AS e LIMIT 5",
+                f"SELECT format('%s rows', count(*)), to_char(avg({n}), 'FM999999990.00') "
+                f"FROM {t}",
+                f"SELECT greatest({n}, 0), least({n}, 100), nullif({c}, ''), "
+                f"concat_ws('-', {c}, {n}) FROM {t}",
+                f"SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY {n}) FROM {t}",
+                f"SELECT DISTINCT ON ({c}) {c}, {n} FROM {t} ORDER BY {c}, {n} DESC",
+                f"SELECT {c}, count(*) FROM {t} GROUP BY ROLLUP ({c})",
+                f"SELECT random() >= 0, abs({n}), ceil({n}), floor({n}), sqrt(abs({n})) "
+                f"FROM {t} LIMIT 1",
+                f"SELECT a.{c}, s.m FROM {t} AS a CROSS JOIN LATERAL (SELECT max(b.{n}) AS m "
+                f"FROM {t} AS b WHERE b.{c} = a.{c}) AS s LIMIT 5",
+            )]
+    return queries

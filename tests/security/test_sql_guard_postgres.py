@@ -1,5 +1,6 @@
-"""The SQL guard on a real PostgreSQL: the role `shoal db grant` makes (the connection layer)
-and the static layer, each alone, over the attack corpus and the unlisted-table class."""
+"""The SQL guard on a real PostgreSQL, each layer alone over the attack corpus: the static
+walk, and the connection layer (the role `shoal db grant` makes, a READ ONLY transaction,
+one prepared statement, the server's plan checked before it runs)."""
 
 from __future__ import annotations
 
@@ -11,12 +12,6 @@ from shoal.tools.sql_grants import grant_reader
 from shoal.tools.sql_guard import GuardLimits, SQLRejected, check_sql
 
 from .corpus import SECRET, TARGET, attack_categories
-
-# What any role may do on the server, so a role alone cannot refuse it: read the catalogs,
-# and signal its own sessions (pg_terminate_backend of a session of the same role). The
-# static layer refuses these by name.
-_EVERY_ROLE = ("pg_catalog", "information_schema", "pg_user", "pg_roles", "pg_tables",
-               "pg_terminate_backend")
 
 
 @pytest.fixture(scope="module")
@@ -61,9 +56,9 @@ def test_the_granted_role_reads_only_its_tables(reader: SQLDatabase) -> None:
 def test_each_layer_alone_over_the_corpus(reader: SQLDatabase, owner_url: str,
                                           capsys: pytest.CaptureFixture[str]) -> None:
     before = _rows(owner_url)
-    report, leaked, ran = [], [], []
+    report, ran = [], []
     for category, sqls in attack_categories().items():
-        static = connection = catalog = 0
+        static = connection = 0
         for sql in sqls:
             try:
                 check_sql(sql, allowed_tables=[TARGET], dialect="postgres")
@@ -74,21 +69,21 @@ def test_each_layer_alone_over_the_corpus(reader: SQLDatabase, owner_url: str,
             except SQLRejected:
                 connection += 1
                 continue
-            if "hunter2" in repr(result.rows):
-                leaked.append(sql)
-            elif any(name in sql.lower() for name in _EVERY_ROLE):
-                catalog += 1
-            else:
-                ran.append(sql)
-        report.append((category, len(sqls), static, connection, catalog))
+            ran.append((category, sql[:60], result.rows))
+        report.append((category, len(sqls), static, connection))
     with capsys.disabled():
-        print("\nattacks by class (PostgreSQL): total, refused by static alone, by the "
-              "granted role alone, what every role may do (catalogs, its own sessions)")
+        print("\nattacks by class (PostgreSQL): total, refused by static alone, by connection "
+              "alone")
         for row in report:
-            print(f"  {row[0]:<40}{row[1]:>6}{row[2]:>8}{row[3]:>8}{row[4]:>8}")
+            print(f"  {row[0]:<40}{row[1]:>6}{row[2]:>8}{row[3]:>8}")
+        for category, sql, rows in ran:
+            print(f"  ran on the server ({category}): {sql}... -> {rows}")
     assert _rows(owner_url) == before  # nothing written, whatever ran
-    assert leaked == []
-    for category, total, static, connection, catalog in report:
+    for category, total, static, connection in report:
         assert static == total
-        if category != "parser depth":  # PostgreSQL's parser takes deep nesting in stride
-            assert connection + catalog == total, ran
+        if category != "parser depth":
+            assert connection == total, ran
+    # Deep nesting targets a parser on our side (RecursionError); PostgreSQL's parser takes
+    # it, and what runs is a constant or a read of the listed table.
+    assert {category for category, _, _ in ran} <= {"parser depth"}
+    assert "hunter2" not in repr(ran)
