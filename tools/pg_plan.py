@@ -3,7 +3,8 @@ statement runs, the server plans it (`EXPLAIN (VERBOSE, FORMAT JSON)`, which exe
 nothing) and the plan is read. Every relation the plan scans must be a listed table of the
 public schema (views and catalogs show as the tables behind them), no node may modify
 anything, and every function in the server's own rendering of the expressions must be on the
-dialect's allow-list. The server resolves names, search_path, quoting and views, so text
+dialect's allow-list, under the static layer's argument rules (format without huge widths,
+lpad/rpad to a literal length). The server resolves names, search_path, quoting and views, so text
 that fools a parser on our side still shows here as what it does."""
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from shoal.tools.sql_guard import DIALECT_FUNCTIONS, SQLRejected
+from shoal.tools.sql_guard import DIALECT_FUNCTIONS, MAX_PAD, WIDE_FORMAT, SQLRejected
 
 __all__ = ["check_plan", "explain"]
 
@@ -51,11 +52,46 @@ def check_plan(plan: Any, allowed_tables: Iterable[str]) -> None:
                 raise SQLRejected("connection", f"the plan calls {value}(), which is not "
                                   "allowed")
         elif key not in _LABELS:
-            for name in _CALL.findall(_QUOTED.sub("''", value)):
-                bare = name.lower().removeprefix("pg_catalog.")
-                if bare not in functions:
-                    raise SQLRejected("connection", f"the plan calls {name}(), which is not "
-                                      "allowed")
+            _check_calls(value, functions)
+
+
+def _check_calls(text: str, functions: frozenset[str]) -> None:
+    masked = _QUOTED.sub(lambda m: m[0][0] + " " * (len(m[0]) - 2) + m[0][-1], text)
+    for call in _CALL.finditer(masked):
+        name = call[1].lower().removeprefix("pg_catalog.")
+        if name not in functions:
+            raise SQLRejected("connection", f"the plan calls {call[1]}(), which is not "
+                              "allowed")
+        if name in ("format", "lpad", "rpad"):
+            _check_arguments(name, _arguments(text, masked, call.end()))
+
+
+def _check_arguments(name: str, arguments: list[str]) -> None:
+    """format needs a literal template without huge widths, lpad/rpad a literal length."""
+    if name == "format":
+        template = re.fullmatch(r"'((?:[^']|'')*)'(::text)?", arguments[0] if arguments else "")
+        if template is None or WIDE_FORMAT.search(template[1]):
+            raise SQLRejected("connection", "format() needs a literal template without huge "
+                              "widths")
+    elif not (len(arguments) > 1 and arguments[1].isdigit() and int(arguments[1]) <= MAX_PAD):
+        raise SQLRejected("connection", f"{name}() needs a literal length up to {MAX_PAD}")
+
+
+def _arguments(text: str, masked: str, start: int) -> list[str]:
+    """The top-level arguments of the call whose `(` ends just before `start`."""
+    depth, begin, found = 0, start, []
+    for index in range(start, len(masked)):
+        char = masked[index]
+        if char == "(":
+            depth += 1
+        elif char == ")" and depth:
+            depth -= 1
+        elif char in ",)" and depth == 0:
+            found.append(text[begin:index].strip())
+            begin = index + 1
+            if char == ")":
+                break
+    return found
 
 
 def _fields(node: Any) -> Iterator[tuple[str, Any]]:

@@ -8,8 +8,10 @@ the review log. Both the static walk and the connection layer enforce it."""
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections.abc import Iterable, Mapping
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,7 @@ from shoal.tools.sql_guard import (
     GuardLimits,
     QueryResult,
     SQLRejected,
+    check_result_size,
     check_sql,
     run_readonly_sqlite,
 )
@@ -117,13 +120,31 @@ class SQLDatabase:
         """The connection layer on PostgreSQL: a READ ONLY transaction whose statement_timeout
         is fixed when connecting; the text goes as one prepared statement (the extended
         protocol), so `COMMIT; DELETE ...` is refused by the server instead of run; the
-        server's plan of it is checked first (pg_plan). `allowed` defaults to the allow-list."""
+        server's plan of it is checked first (pg_plan). `allowed` defaults to the allow-list.
+        It runs in a worker thread the caller stops waiting for half a second past the
+        timeout: one server-side call (a string doubling) can run past statement_timeout
+        before the server looks at its cancel flag."""
+        if allowed is None:
+            allowed = [t.name for t in self.tables()]
+        future: Future[QueryResult] = Future()
+
+        def work() -> None:
+            try:
+                future.set_result(self._query_postgres(sql, allowed))
+            except BaseException as exc:  # handed to the caller below
+                future.set_exception(exc)
+
+        threading.Thread(target=work, name="shoal-pg-query", daemon=True).start()
+        try:
+            return future.result(timeout=self.limits.timeout_seconds + 0.5)
+        except TimeoutError as exc:
+            raise SQLRejected("limits", f"ran longer than {self.limits.timeout_seconds} s"
+                              ) from exc
+
+    def _query_postgres(self, sql: str, allowed: list[str]) -> QueryResult:
         import psycopg
 
         from shoal.tools.pg_plan import check_plan, explain
-
-        if allowed is None:
-            allowed = [t.name for t in self.tables()]
 
         timeout_ms = int(self.limits.timeout_seconds * 1000)
         started = time.monotonic()
@@ -147,6 +168,7 @@ class SQLDatabase:
             raise SQLRejected("connection", _pg_reason(exc)) from exc
         truncated = len(rows) > self.limits.max_rows
         rows = rows[: self.limits.max_rows]
+        check_result_size(rows, self.limits)
         return QueryResult(columns, [tuple(r) for r in rows], truncated,
                            time.monotonic() - started)
 

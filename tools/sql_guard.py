@@ -28,7 +28,8 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
-__all__ = ["GuardLimits", "QueryResult", "SQLRejected", "check_sql", "run_readonly_sqlite"]
+__all__ = ["GuardLimits", "QueryResult", "SQLRejected", "check_result_size", "check_sql",
+           "run_readonly_sqlite"]
 
 Layer = Literal["static", "connection", "limits"]
 
@@ -89,6 +90,7 @@ _TABLE_FUNCTIONS = frozenset({"json_each", "json_tree", "jsonb_each", "json_arra
                               "json_array_elements_text", "jsonb_array_elements_text",
                               "unnest", "generate_series"})
 _MAX_SERIES = 100_000  # generate_series bounds larger than this are refused
+MAX_PAD = 100_000  # lpad/rpad to more characters than this is refused: one call builds it
 _CALL = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*\(")
 
 _FORBIDDEN_NODES: tuple[type[exp.Expression], ...] = tuple(
@@ -182,8 +184,10 @@ def _walk(tree: exp.Expression, allowed: set[str], dialect: str) -> None:
             name = _function_name(node, dialect)
             if name is not None and name not in functions:
                 raise SQLRejected("static", f"function {name}() is not allowed")
-            if name in ("printf", "format") and dialect == "sqlite":
+            if name in ("printf", "format"):
                 _check_format(node)
+            if name in ("lpad", "rpad"):
+                _check_pad(node)
             if name == "generate_series" and any(
                     isinstance(a, exp.Literal) and not a.is_string and abs(float(a.this))
                     > _MAX_SERIES for a in node.find_all(exp.Literal)):
@@ -198,8 +202,17 @@ def _check_format(node: exp.Func) -> None:
         else node.this
     if not (isinstance(template, exp.Literal) and template.is_string):
         raise SQLRejected("static", "printf() needs a literal format string")
-    if _WIDE_FORMAT.search(str(template.this)):
+    if WIDE_FORMAT.search(str(template.this)):
         raise SQLRejected("static", "printf() width or precision too large")
+
+
+def _check_pad(node: exp.Func) -> None:
+    """lpad/rpad need a literal length of at most MAX_PAD."""
+    length = node.args.get("expression") if isinstance(node, exp.Pad) else (
+        node.expressions[1] if len(node.expressions) > 1 else None)
+    if not (isinstance(length, exp.Literal) and not length.is_string
+            and float(length.this) <= MAX_PAD):
+        raise SQLRejected("static", f"lpad()/rpad() need a literal length up to {MAX_PAD}")
 
 
 def _check_table(node: exp.Table, allowed: set[str], dialect: str) -> None:
@@ -279,7 +292,7 @@ def _authorizer(allowed: set[str], known: set[str]) -> Any:
     return decide
 
 
-_WIDE_FORMAT = re.compile(r"%[-+ 0#,!]*(\*|\d{5,}|\.\*|\.\d{5,}|\d*\.\d{5,})")
+WIDE_FORMAT = re.compile(r"%[-+ 0#,!]*(\*|\d{5,}|\.\*|\.\d{5,}|\d*\.\d{5,})")
 
 
 def _bounded_printf(memory: sqlite3.Connection) -> Any:
@@ -287,12 +300,19 @@ def _bounded_printf(memory: sqlite3.Connection) -> Any:
     five digits or more: one such call builds a gigabyte string before any limit can act."""
 
     def printf(template: Any, *args: Any) -> Any:
-        if isinstance(template, str) and _WIDE_FORMAT.search(template):
+        if isinstance(template, str) and WIDE_FORMAT.search(template):
             raise ValueError("printf width or precision too large")
         marks = ", ".join("?" for _ in range(len(args) + 1))
         return memory.execute(f"SELECT printf({marks})", (template, *args)).fetchone()[0]
 
     return printf
+
+
+def check_result_size(rows: list[Any], limits: GuardLimits) -> None:
+    """The limits layer on what came back: SQLRejected('limits') past max_bytes."""
+    size = sum(len(repr(row)) for row in rows)
+    if size > limits.max_bytes:
+        raise SQLRejected("limits", f"result of {size} bytes exceeds {limits.max_bytes}")
 
 
 def run_readonly_sqlite(path: Path, sql: str, *, allowed_tables: Iterable[str],
@@ -343,9 +363,7 @@ def run_readonly_sqlite(path: Path, sql: str, *, allowed_tables: Iterable[str],
         columns = [d[0] for d in cursor.description]
         truncated = len(rows) > limits.max_rows
         rows = rows[: limits.max_rows]
-        size = sum(len(repr(row)) for row in rows)
-        if size > limits.max_bytes:
-            raise SQLRejected("limits", f"result of {size} bytes exceeds {limits.max_bytes}")
+        check_result_size(rows, limits)
         return QueryResult(columns, [tuple(r) for r in rows], truncated,
                            time.monotonic() - started)
     finally:

@@ -77,7 +77,8 @@ def test_limits_layer_stops_runaway_queries(attack_db: Path) -> None:
     assert big.truncated and len(big.rows) == 2
 
 
-def test_benign_queries_pass_every_layer(tmp_path: Path) -> None:
+def test_benign_queries_pass_every_layer(tmp_path: Path, capsys: pytest.CaptureFixture[str]
+                                         ) -> None:
     refused = []
     for schema_id, sql in BENIGN:
         db = SPIDER / "schemas" / f"{schema_id}.sqlite"
@@ -91,6 +92,11 @@ def test_benign_queries_pass_every_layer(tmp_path: Path) -> None:
             run_readonly_sqlite(copy, sql, allowed_tables=tables)
         except SQLRejected as exc:
             refused.append((sql, str(exc)))
+    with capsys.disabled():
+        print(f"\nbenign corpus on SQLite: {len(BENIGN) - len(refused)}/{len(BENIGN)} "
+              "accepted by every layer")
+        for sql, why in refused:
+            print(f"  refused {why} <- {sql}")
     assert len(refused) <= len(BENIGN) // 100, refused[:10]
 
 

@@ -42,3 +42,14 @@ def test_what_the_plan_shows_is_refused(plan: list[dict[str, Any]], why: str) ->
     with pytest.raises(SQLRejected, match=why.replace("(", r"\(").replace(")", r"\)")) as info:
         check_plan(plan, ["orders"])
     assert info.value.layer == "connection"
+
+
+@pytest.mark.parametrize("output", [
+    "format('%500000000s'::text, 'x'::text)", "format('%*s'::text, 5, 'x'::text)",
+    "format(t.b, 1)", "rpad('x'::text, 200000000, 'y'::text)", "lpad(t.b, t.a, '0'::text)",
+])
+def test_value_building_calls_follow_the_static_rules(output: str) -> None:
+    with pytest.raises(SQLRejected, match="literal"):
+        check_plan(_plan(_scan("orders", output=output)), ["orders"])
+    check_plan(_plan(_scan("orders", output="format('%s, %s'::text, lpad(t.b, 10, "
+                                            "'0'::text), t.a)")), ["orders"])

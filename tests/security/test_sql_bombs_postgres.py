@@ -1,0 +1,80 @@
+"""Resource bombs on a real PostgreSQL: no single statement runs longer than the timeout + 1 s
+on the server or grows the client past the size limit, with the static layer off (the
+connection and limits layers alone) and on. Each bomb runs in a fresh client process."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import psycopg
+import pytest
+
+TIMEOUT, MAX_BYTES = 1.0, 1_000_000
+BOMBS = [
+    "SELECT length(lpad('', 500000000, 'x'))",
+    "SELECT rpad('x', 200000000, 'y')",
+    "SELECT format('%500000000s', 'x')",
+    "SELECT format('%*s', 500000000, 'x')",
+    "SELECT length(string_agg(md5(a::text), '')) FROM generate_series(1, 100000) AS a, "
+    "generate_series(1, 100000) AS b",
+    "WITH RECURSIVE r(s) AS (SELECT 'x' UNION ALL SELECT s || s FROM r) "
+    "SELECT length(s) FROM r",
+    "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c",
+    "SELECT count(*) FROM singer a, singer b, singer c, singer d, singer e, singer f, "
+    "singer g, singer h",
+    "SELECT array_agg(a) FROM generate_series(1, 100000) AS a, generate_series(1, 1000) AS b",
+    "SELECT string_agg(a.name || b.name || c.name, ',') FROM singer a, singer b, singer c",
+]
+_RUN = """
+import json, resource, sys, time
+from shoal.tools.sql_database import SQLDatabase
+from shoal.tools.sql_guard import GuardLimits, SQLRejected
+url, sql, static = sys.argv[1], sys.argv[2], sys.argv[3] == "on"
+limits = GuardLimits(timeout_seconds=float(sys.argv[4]), max_bytes=int(sys.argv[5]))
+database = SQLDatabase(url, limits=limits, tables=["singer"])
+database.tables()
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+started = time.monotonic()
+try:
+    database.run(sql) if static else database._run_postgres(sql)
+    outcome = "ran"
+except SQLRejected as exc:
+    outcome = exc.layer
+grew = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+print(json.dumps({"seconds": time.monotonic() - started, "grew_kb": grew, "outcome": outcome}))
+"""
+
+
+@pytest.fixture(scope="module")
+def bomb_url(postgres_server: str) -> str:
+    with psycopg.connect(postgres_server, autocommit=True) as admin:
+        admin.execute("DROP DATABASE IF EXISTS bombs")
+        admin.execute("CREATE DATABASE bombs")
+    url = postgres_server.replace("/postgres?", "/bombs?")
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute("CREATE TABLE singer (id int PRIMARY KEY, name text)")
+        connection.execute("INSERT INTO singer SELECT n, 'singer ' || n "
+                           "FROM generate_series(1, 60) AS n")
+    return url
+
+
+def _server_alive(url: str) -> bool:
+    with psycopg.connect(url) as connection:
+        return connection.execute("SELECT count(*) FROM singer").fetchone() == (60,)
+
+
+@pytest.mark.parametrize("static", ["off", "on"])
+@pytest.mark.parametrize("sql", BOMBS)
+def test_a_bomb_stays_within_time_and_size(bomb_url: str, sql: str, static: str) -> None:
+    child = subprocess.run([sys.executable, "-c", _RUN, bomb_url, sql, static,
+                            str(TIMEOUT), str(MAX_BYTES)],
+                           capture_output=True, text=True, timeout=60, check=False)
+    assert child.returncode == 0, child.stderr[-2000:]
+    report = json.loads(child.stdout.strip().splitlines()[-1])
+    print(sql[:50], static, report)
+    assert report["outcome"] in ("static", "connection", "limits"), report
+    assert report["seconds"] <= TIMEOUT + 1, report
+    assert report["grew_kb"] * 1024 <= 8 * MAX_BYTES + 16_000_000, report
+    assert _server_alive(bomb_url)
