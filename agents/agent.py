@@ -129,7 +129,9 @@ class Agent(Generic[T]):
                     return log.result(decided.winner.output, decided.winner.model, None,
                                       decided.confidence)
                 else:
-                    output = await self._structured(uri, plan, messages, log)
+                    output, confidence = await self._answer(uri, plan, messages, log,
+                                                            last=index == len(chain) - 1)
+                    return log.result(output, uri, None, confidence)
             except ModelError as exc:  # this model cannot serve: try the next one
                 log.record(uri, Usage(), "", f"{type(exc).__name__}: {exc.message}")
                 if isinstance(exc, ContextLengthError):
@@ -157,15 +159,32 @@ class Agent(Generic[T]):
 
     async def _structured(self, uri: str, plan: OutputPlan, messages: list[Message],
                           log: AttemptLog) -> Any:
+        return (await self._answer(uri, plan, messages, log, last=True))[0]
+
+    async def _answer(self, uri: str, plan: OutputPlan, messages: list[Message],
+                      log: AttemptLog, *, last: bool) -> tuple[Any, float | None]:
+        """A valid answer of `uri` (with repairs) and its token confidence. With
+        spec.min_confidence, an unsure answer of a model that is not `last` is kept as the
+        partial output and escalated (InvalidOutput) without a repair."""
+        threshold = self.spec.min_confidence
+        options = self.spec.options.model_copy(update={"logprobs": True}) \
+            if threshold is not None else self.spec.options
         conversation = list(messages)
         for _ in range(self.spec.retries + 1):
             log.check_budget()
             request = ChatRequest(messages=tuple(conversation), output_schema=plan.schema,
-                                  options=self.spec.options)
+                                  options=options)
             response = await self.call(uri, request)
             verdict = await judge(plan, response.text, response, uri, log, conversation)
-            if verdict.accepted:
-                return verdict.output
+            if not verdict.accepted:
+                continue
+            confidence = response.token_confidence
+            if threshold is not None and not last and confidence is not None \
+                    and confidence < threshold:
+                log.partial = verdict.output
+                raise InvalidOutput([f"token confidence {confidence:.2f} below "
+                                     f"{threshold}: escalated"])
+            return verdict.output, confidence
         raise InvalidOutput([log.attempts[-1].error or "invalid output"])
 
     async def _vote(self, index: int, uri: str, plan: OutputPlan, messages: list[Message],

@@ -36,7 +36,7 @@ class AgentResult(Generic[T]):
     seconds: float
     steps: tuple[ToolStep, ...] = ()
     tool_mode: ToolMode | None = None  # how tools were offered to the model that answered
-    confidence: float | None = None  # with a vote: the share of votes the answer's group holds
+    confidence: float | None = None  # vote share of its group, else its token confidence
 
     @property
     def escalated(self) -> bool:

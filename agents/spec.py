@@ -69,6 +69,10 @@ class AgentSpec(BaseModel, Generic[OutputT]):
     max_steps: int = Field(default=6, gt=0)
     options: ChatOptions = ChatOptions(temperature=0)
     retries: int = Field(default=2, ge=0)
+    # Escalate a valid answer the model was unsure of: the geometric mean of its tokens'
+    # probabilities (ChatResponse.token_confidence) below this. Needs a backend reporting
+    # logprobs (embedded, OpenAI-compatible, Ollama); the last model's answer always stands.
+    min_confidence: float | None = Field(default=None, gt=0, lt=1)
     validators: tuple[Validator, ...] = ()
     budget: Budget = Budget()
     vote: Vote | None = None  # draw several answers and accept agreement (shoal.agents.vote)

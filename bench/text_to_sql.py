@@ -7,6 +7,10 @@
   shoal-small    the same two views, no escalation: the 0.5B alone
   shoal-greedy   one greedy 0.5B query (schema with sample values); one that fails or
                  returns nothing is repaired, then the 1.5B writes it: no agreement
+  shoal-confident one greedy 0.5B query, escalated to the 1.5B when it fails, returns
+                 nothing, or its token confidence (geometric mean of token probabilities) is
+                 below 0.9
+  shoal-1.5b     the pipeline (schema, values, repair) with the 1.5B alone
   shoal-sampled  agreement of 4 queries sampled at temperature 0.7 instead of two views
 
     .venv/bin/python -m bench.text_to_sql [--limit 80] [--modes raw-0.5b,raw-1.5b,shoal,...]
@@ -17,7 +21,7 @@ is copied and filled with seeded random rows (text columns draw from the string 
 that schema's gold queries, so filters can match). A prediction is correct when its result
 equals the gold result as Spider's execution metric compares them: the same rows (as a
 multiset; in order when the gold query has ORDER BY), with the columns in any order. CPU seconds
-are the process's (llama.cpp runs in it), so they include every thread.
+are the process's and its llama.cpp workers' (one process per model), every thread included.
 """
 
 from __future__ import annotations
@@ -60,7 +64,9 @@ class Score:
     tokens: list[int] = field(default_factory=list)
 
 
-MODES = ("raw-0.5b", "raw-1.5b", "shoal", "shoal-small", "shoal-greedy", "shoal-sampled")
+MODES = ("raw-0.5b", "raw-1.5b", "shoal", "shoal-small", "shoal-greedy", "shoal-confident",
+         "shoal-1.5b", "shoal-sampled")
+CONFIDENT = 0.9  # shoal-confident escalates queries whose token confidence is below this
 SMALL, BIG = "pack:qwen2.5-coder-0.5b", "pack:qwen2.5-coder-1.5b"
 
 
@@ -148,6 +154,21 @@ async def raw_sql(question: dict[str, Any], session: Session, uri: str) -> tuple
     return clean_sql(reply.text), reply.usage.total_tokens
 
 
+def cpu_seconds() -> float:
+    """CPU seconds of this process and its children still running: the llama.cpp workers
+    (one process per model) read from /proc, since they have not exited."""
+    total = time.process_time()
+    tick = os.sysconf("SC_CLK_TCK")
+    for child in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = child.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == os.getpid():  # ppid
+            total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return total
+
+
 def p90(values: list[float]) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(0.9 * len(ordered)))]
@@ -155,8 +176,10 @@ def p90(values: list[float]) -> float:
 
 def pipeline(session: Session, db: Path, mode: str) -> GraphDefinition[TextToSqlDeps]:
     definition = text_to_sql_definition(
-        session, db_url=f"sqlite:///{db}", small=SMALL,
-        big=None if mode == "shoal-small" else BIG, vote=mode != "shoal-greedy")
+        session, db_url=f"sqlite:///{db}", small=BIG if mode == "shoal-1.5b" else SMALL,
+        big=None if mode in ("shoal-small", "shoal-1.5b") else BIG,
+        vote=mode in ("shoal", "shoal-small", "shoal-sampled"),
+        min_confidence=CONFIDENT if mode == "shoal-confident" else None)
     if mode != "shoal-sampled":
         return definition
     deps = definition.deps
@@ -207,7 +230,7 @@ async def _run(questions: list[dict[str, Any]], modes: list[str], scores: dict[s
             score = scores[mode]
             for number, q in enumerate(questions, 1):
                 db = dbs[q["schema_id"]]
-                started, cpu = time.perf_counter(), time.process_time()
+                started, cpu = time.perf_counter(), cpu_seconds()
                 if mode.startswith("raw"):
                     sql, tokens = await raw_sql(q, session, SMALL if mode == "raw-0.5b" else BIG)
                     escalated = False
@@ -216,7 +239,7 @@ async def _run(questions: list[dict[str, Any]], modes: list[str], scores: dict[s
                     sql, tokens = state.get("sql") or "", state.get("tokens", 0)
                     escalated = bool(state.get("escalated"))
                 score.seconds.append(time.perf_counter() - started)
-                score.cpu.append(time.process_time() - cpu)
+                score.cpu.append(cpu_seconds() - cpu)
                 ran, rows = result(db, sql) if sql else (False, None)
                 score.valid += ran
                 score.correct += ran and same(q["gold_sql"], golds[q["id"]], rows)

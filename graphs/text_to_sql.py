@@ -46,7 +46,7 @@ class AskState(TypedDict, total=False):
     previous_sql: str | None
     tables: list[str]
     writer: str  # the model whose SQL was used
-    confidence: float | None  # share of the writer's votes behind the SQL used
+    confidence: float | None  # vote share behind the SQL used, or its token confidence
     escalated: bool
     tokens: int  # the writer's, prompt + completion
     sql: str
@@ -65,12 +65,13 @@ class TextToSqlDeps(GraphDeps):
 
 def text_to_sql_writer(database: SQLDatabase, small: str | None = None,
                        big: str | None = "pack:qwen2.5-coder-1.5b",
-                       vote: bool = True) -> AgentSpec[str]:
+                       vote: bool = True, min_confidence: float | None = None
+                       ) -> AgentSpec[str]:
     """`small` None: the settings' default_model; `big` None: no escalation; `vote` False:
-    one query, escalated only when it fails or returns nothing, instead of the agreement of
-    two views (faster, less accurate: bench/text_to_sql.py)."""
+    one query, escalated when it fails, returns nothing or (with `min_confidence`) the model
+    was unsure of it, instead of the agreement of two views (bench/text_to_sql.py)."""
     return sql_writer_spec("sql_writer", model=small, escalate_to=(big,) if big else (),
-                           database=database, vote=vote)
+                           database=database, vote=vote, min_confidence=min_confidence)
 
 
 def link_tables(db: SQLDatabase, question: str, k: int = 5) -> list[str]:
@@ -174,6 +175,7 @@ def text_to_sql_definition(session: Session, *, db_url: str,
                            small: str | None = None,
                            big: str | None = "pack:qwen2.5-coder-1.5b",
                            vote: bool = True,
+                           min_confidence: float | None = None,
                            descriptions: Mapping[str, str] = DOCUMENT_DESCRIPTIONS,
                            tables: Sequence[str] | None = None,
                            ) -> GraphDefinition[TextToSqlDeps]:
@@ -183,7 +185,8 @@ def text_to_sql_definition(session: Session, *, db_url: str,
     ocr-to-sql documents table (they apply only where such a column exists). `tables`: the
     tables the generated SQL may read (None: all but Shoal's own; see SQLDatabase)."""
     database = SQLDatabase(db_url, descriptions=descriptions, tables=tables)
-    writer = Agent(text_to_sql_writer(database, small, big, vote), session=session)
+    writer = Agent(text_to_sql_writer(database, small, big, vote, min_confidence),
+                   session=session)
     return GraphDefinition("text_to_sql", build_text_to_sql(),
                            TextToSqlDeps(database=database, writer=writer))
 

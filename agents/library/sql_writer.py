@@ -104,11 +104,13 @@ def sql_writer_spec(
     escalate_to: tuple[str, ...] = ("pack:qwen2.5-coder-1.5b",),
     database: SQLDatabase | None = None,
     vote: bool = False,
+    min_confidence: float | None = None,
 ) -> AgentSpec[str]:
     """With `database`, answers are checked by running them (`answers_on`). With `vote` too,
     the first model answers through both views of the schema (SQLTask.schema_plain and
     schema_sql, with sample values); equal results decide, otherwise the next model answers
-    through the one with sample values (shoal.agents.vote)."""
+    through the one with sample values (shoal.agents.vote). `min_confidence`: escalate a
+    valid query whose token confidence is below it (AgentSpec.min_confidence)."""
     checks = (starts_with_select,) + ((answers_on(database),) if database else ())
     views = Vote(views=("sql_writer_plain.md", "sql_writer.md"), key=result_key(database)
                  ) if vote and database else None
@@ -119,5 +121,5 @@ def sql_writer_spec(
         escalate_to=escalate_to, template="sql_writer.md", input=SQLTask, output=None,
         # The statement ends at ";": stopping there saves the explanation small models add.
         validators=checks, options=ChatOptions(temperature=0, max_tokens=120, stop=(";",)),
-        retries=1, vote=views,
+        retries=1, vote=views, min_confidence=min_confidence,
     )

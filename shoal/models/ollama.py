@@ -139,6 +139,8 @@ class OllamaChatModel:
             kwargs["format"] = request.output_schema
         if request.options.keep_alive is not None:
             kwargs["keep_alive"] = request.options.keep_alive
+        if request.options.logprobs:
+            kwargs["logprobs"] = True
         return kwargs
 
     def _unreachable(self, exc: BaseException) -> ModelUnavailable:
@@ -220,7 +222,8 @@ class OllamaChatModel:
             for i, c in enumerate(reply.message.tool_calls or [])
         )
         return ChatResponse(text=text, tool_calls=calls, usage=_usage(reply, wall),
-                            model=self.name, finish_reason=reply.done_reason)
+                            model=self.name, finish_reason=reply.done_reason,
+                            logprobs=tuple(t.logprob for t in reply.logprobs or ()))
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[StreamChunk]:
         started = time.perf_counter()

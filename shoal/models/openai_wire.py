@@ -79,6 +79,8 @@ def request_payload(request: ChatRequest, *, model: str, stream: bool) -> dict[s
         payload["stop"] = list(options.stop)
     if options.n > 1:
         payload["n"] = options.n
+    if options.logprobs:
+        payload["logprobs"] = True
     return payload
 
 
@@ -134,6 +136,8 @@ def response_from_body(body: dict[str, Any], *, model: str, wall_seconds: float)
         model=model,
         finish_reason=choice.get("finish_reason"),
         choices=texts if len(texts) > 1 else (),
+        logprobs=tuple(float(t["logprob"]) for t in
+                       (choice.get("logprobs") or {}).get("content") or ()),
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any, Literal
 
 from pydantic import Field
@@ -81,6 +82,8 @@ class ChatOptions(Frozen):
     n: int = Field(default=1, ge=1, le=16, description="answers to draw for one prompt; the "
                    "embedded and OpenAI-compatible backends decode them in parallel on one "
                    "prefill, others make n calls")
+    logprobs: bool = Field(default=False, description="report the log-probability of each "
+                           "generated token (ChatResponse.logprobs; not when streaming)")
 
 
 class ChatRequest(Frozen):
@@ -140,6 +143,15 @@ class ChatResponse(Frozen):
     model: str
     finish_reason: str | None = None
     choices: tuple[str, ...] = ()  # with options.n > 1: every answer's text, `text` first
+    logprobs: tuple[float, ...] = ()  # with options.logprobs: each token of `text`
+
+    @property
+    def token_confidence(self) -> float | None:
+        """The geometric mean of the tokens' probabilities (None without logprobs): how sure
+        the model was of its whole answer."""
+        if not self.logprobs:
+            return None
+        return math.exp(sum(self.logprobs) / len(self.logprobs))
 
     @property
     def texts(self) -> tuple[str, ...]:

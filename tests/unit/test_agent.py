@@ -236,3 +236,36 @@ async def test_tool_results_ground_the_final_answer(isolated_settings: Settings)
     assert 150.0 in final_option["properties"]["final_answer"]["properties"]["value"]["enum"]
     first_option = (model.requests[0].output_schema or {})["anyOf"][-1]
     assert 150.0 not in first_option["properties"]["final_answer"]["properties"]["value"]["enum"]
+
+
+async def test_an_unsure_answer_escalates_and_stays_the_fallback(
+        isolated_settings: Settings) -> None:
+    from shoal.models import ChatResponse
+
+    def answer(text: str, logprob: float, model: str) -> ChatResponse:
+        return ChatResponse(text=text, model=model, logprobs=(logprob, logprob))
+
+    unsure = answer(GOOD, -0.7, "fake:small")  # token confidence exp(-0.7) = 0.50
+    sure = answer('{"vendor": "Blue Bottle Cafe", "total": "9.72"}', -0.01, "fake:small")
+    for small_reply, expected_model in ((unsure, "fake:big"), (sure, "fake:small")):
+        small, big = FakeChatModel([small_reply]), FakeChatModel([GOOD])
+        agent = Agent[Total](spec(escalate_to=("fake:big",), min_confidence=0.9),
+                             session=Session(isolated_settings, models={
+                                 "fake:small": small, "fake:big": big}))
+        result = await agent.run(TEXT)
+        assert result.model == expected_model
+        assert small.requests[0].options.logprobs  # asked for because of min_confidence
+        assert len(small.requests) == 1  # an unsure answer is escalated, not repaired
+    assert result.confidence == pytest.approx(0.99, abs=0.001)
+
+    # the last model's unsure answer stands; a big model that fails leaves the small answer
+    small, big = FakeChatModel([unsure]), FakeChatModel(["{}", "{}"])
+    agent = Agent[Total](spec(escalate_to=("fake:big",), min_confidence=0.9, retries=1),
+                         session=Session(isolated_settings, models={
+                             "fake:small": small, "fake:big": big}))
+    with pytest.raises(OutputValidationError) as info:
+        await agent.run(TEXT)
+    assert info.value.partial == Total(vendor="Blue Bottle Cafe", total=Decimal("9.72"))
+    alone = Agent[Total](spec(min_confidence=0.9), session=Session(
+        isolated_settings, models={"fake:small": FakeChatModel([unsure])}))
+    assert (await alone.run(TEXT)).confidence == pytest.approx(0.4966, abs=1e-3)

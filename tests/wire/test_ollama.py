@@ -210,3 +210,16 @@ async def test_n_answers_are_n_calls_seeds_apart(httpserver: HTTPServer) -> None
     httpserver.check_assertions()
     assert response.texts == ("SELECT 1", "SELECT 2", "SELECT 1")
     assert response.usage.completion_tokens == 36 and response.usage.calls == 3
+
+
+async def test_logprobs_are_asked_for_and_read(httpserver: HTTPServer) -> None:
+    expect(httpserver, {"model": "qwen2.5-coder:0.5b", "stream": False, "logprobs": True,
+                        "options": {"num_ctx": 4096}, "messages": [USER], "tools": []}
+           ).respond_with_json(reply("hello") | {"logprobs": [
+               {"token": "hel", "logprob": -0.1, "bytes": [104, 101, 108]},
+               {"token": "lo", "logprob": -0.3, "bytes": [108, 111]}]})
+    response = await model_at(httpserver).chat(ChatRequest(
+        messages=(Message.user("hi"),), options=ChatOptions(logprobs=True)))
+    httpserver.check_assertions()
+    assert response.logprobs == (-0.1, -0.3)
+    assert response.token_confidence == pytest.approx(0.81873, abs=1e-4)  # exp(-0.2)

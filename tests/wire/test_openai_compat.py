@@ -118,3 +118,27 @@ async def test_n_answers_in_one_request(httpserver: HTTPServer) -> None:
         messages=(Message.user("hi"),), options=ChatOptions(n=3, temperature=0.7)))
     httpserver.check_assertions()
     assert response.text == "SELECT 1" and response.texts == ("SELECT 1", "SELECT 2", "SELECT 1")
+
+
+async def test_logprobs_are_asked_for_and_read(httpserver: HTTPServer) -> None:
+    body = {"model": "qwen", "stream": False, "messages": [{"role": "user", "content": "hi"}],
+            "logprobs": True}
+    answer = completion("yo")
+    answer["choices"][0]["logprobs"] = {"content": [
+        {"token": "y", "logprob": -0.5, "bytes": [121], "top_logprobs": []},
+        {"token": "o", "logprob": 0.0, "bytes": [111], "top_logprobs": []}]}
+    httpserver.expect_oneshot_request("/v1/chat/completions", json=body
+                                      ).respond_with_json(answer)
+    response = await model_at(httpserver).chat(ChatRequest(
+        messages=(Message.user("hi"),), options=ChatOptions(logprobs=True)))
+    httpserver.check_assertions()
+    assert response.logprobs == (-0.5, 0.0)
+    assert response.token_confidence == pytest.approx(0.7788, abs=1e-4)  # exp(-0.25)
+    plain = await _plain(httpserver)
+    assert plain.logprobs == () and plain.token_confidence is None
+
+
+async def _plain(httpserver: HTTPServer) -> Any:
+    httpserver.expect_oneshot_request("/v1/chat/completions").respond_with_json(
+        completion("yo"))
+    return await model_at(httpserver).chat(ChatRequest(messages=(Message.user("hi"),)))
