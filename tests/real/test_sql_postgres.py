@@ -7,14 +7,12 @@ import pytest
 
 from shoal.tools.sql_database import SQLDatabase
 from shoal.tools.sql_guard import GuardLimits, SQLRejected
+from tests.postgres import recreate_database
 
 
 @pytest.fixture(scope="module")
 def reader_url(postgres_server: str) -> str:
-    with psycopg.connect(postgres_server, autocommit=True) as admin:
-        admin.execute("DROP DATABASE IF EXISTS shop")
-        admin.execute("CREATE DATABASE shop")
-    owner = postgres_server.replace("/postgres?", "/shop?")
+    owner = recreate_database(postgres_server, "shop")
     with psycopg.connect(owner, autocommit=True) as connection:
         connection.execute("CREATE TABLE orders (id int PRIMARY KEY, amount numeric)")
         connection.execute("INSERT INTO orders VALUES (1, 20), (2, 35.5)")

@@ -13,6 +13,7 @@ from psycopg import sql as pgsql
 from shoal.tools.sql_database import SQLDatabase
 from shoal.tools.sql_grants import grant_reader
 from shoal.tools.sql_guard import SQLRejected, check_sql
+from tests.postgres import recreate_database
 
 from .corpus import SPIDER, benign_postgres, numeric, spider_columns
 
@@ -56,16 +57,12 @@ def _fit(value: object, kind: str) -> object:
 @pytest.fixture(scope="module")
 def readers(postgres_server: str) -> dict[str, SQLDatabase]:
     databases = {}
-    with psycopg.connect(postgres_server, autocommit=True) as admin:
-        for index, schema_id in enumerate(spider_columns()):
-            name = f"benign{index}"
-            admin.execute(f"DROP DATABASE IF EXISTS {name}")
-            admin.execute(f"CREATE DATABASE {name}")
-            owner = postgres_server.replace("/postgres?", f"/{name}?")
-            tables = _copy_schema(schema_id, owner)
-            grant_reader(owner, "benign_reader", tables)
-            databases[schema_id] = SQLDatabase(
-                owner.replace("postgres@", "benign_reader@"), tables=tables)
+    for index, schema_id in enumerate(spider_columns()):
+        owner = recreate_database(postgres_server, f"benign{index}")
+        tables = _copy_schema(schema_id, owner)
+        grant_reader(owner, "benign_reader", tables)
+        databases[schema_id] = SQLDatabase(
+            owner.replace("postgres@", "benign_reader@"), tables=tables)
     return databases
 
 

@@ -11,6 +11,8 @@ import sys
 import psycopg
 import pytest
 
+from tests.postgres import recreate_database
+
 TIMEOUT, MAX_BYTES = 1.0, 1_000_000
 BOMBS = [
     "SELECT length(lpad('', 500000000, 'x'))",
@@ -29,6 +31,8 @@ BOMBS = [
 ]
 _RUN = """
 import json, resource, sys, time
+from tests.postgres import recreate_database
+
 from shoal.tools.sql_database import SQLDatabase
 from shoal.tools.sql_guard import GuardLimits, SQLRejected
 url, sql, static = sys.argv[1], sys.argv[2], sys.argv[3] == "on"
@@ -49,10 +53,7 @@ print(json.dumps({"seconds": time.monotonic() - started, "grew_kb": grew, "outco
 
 @pytest.fixture(scope="module")
 def bomb_url(postgres_server: str) -> str:
-    with psycopg.connect(postgres_server, autocommit=True) as admin:
-        admin.execute("DROP DATABASE IF EXISTS bombs")
-        admin.execute("CREATE DATABASE bombs")
-    url = postgres_server.replace("/postgres?", "/bombs?")
+    url = recreate_database(postgres_server, "bombs")
     with psycopg.connect(url, autocommit=True) as connection:
         connection.execute("CREATE TABLE singer (id int PRIMARY KEY, name text)")
         connection.execute("INSERT INTO singer SELECT n, 'singer ' || n "

@@ -10,16 +10,14 @@ import pytest
 from shoal.tools.sql_database import SQLDatabase
 from shoal.tools.sql_grants import grant_reader
 from shoal.tools.sql_guard import GuardLimits, SQLRejected, check_sql
+from tests.postgres import recreate_database
 
 from .corpus import SECRET, TARGET, attack_categories
 
 
 @pytest.fixture(scope="module")
 def owner_url(postgres_server: str) -> str:
-    with psycopg.connect(postgres_server, autocommit=True) as admin:
-        admin.execute("DROP DATABASE IF EXISTS guard")
-        admin.execute("CREATE DATABASE guard")
-    owner = postgres_server.replace("/postgres?", "/guard?")
+    owner = recreate_database(postgres_server, "guard")
     with psycopg.connect(owner, autocommit=True) as connection:
         connection.execute(f"CREATE TABLE {TARGET} (id int PRIMARY KEY, name text)")
         connection.execute(f"INSERT INTO {TARGET} VALUES (1, 'Ada'), (2, 'Linus')")
