@@ -38,12 +38,13 @@ from shoal.errors import AgentError, InputError, OutputValidationError
 from shoal.graphs.context import GraphDeps
 from shoal.graphs.runner import GraphDefinition, GraphRunner
 from shoal.session import Session
-from shoal.tools.document_review import ReviewDecision, Reviews
+from shoal.tools.document_review import ReviewDecision, Reviews, parse_fix
 from shoal.tools.document_store import DocumentStore
 from shoal.tools.ocr import DocumentReader, Engine, OcrLimits
 
-__all__ = ["DocState", "DocumentKind", "OcrToSqlDeps", "build_ocr_to_sql", "document_kind",
-           "ocr_to_sql_definition", "ocr_to_sql_spec", "run_documents"]
+__all__ = ["DocState", "DocumentKind", "OcrToSqlDeps", "build_ocr_to_sql", "decide_review",
+           "document_kind", "document_record", "ocr_to_sql_definition", "ocr_to_sql_spec",
+           "run_documents"]
 
 DocumentKind = Literal["receipt", "invoice", "other"]
 # An amount as documents print it (12.50, 1.234,56, 1 234,56): a text without one is no
@@ -197,6 +198,34 @@ def ocr_to_sql_definition(session: Session, *, db_url: str, engine: Engine = "ra
         extractor=Agent(spec or ocr_to_sql_spec(), session=session),
     )
     return GraphDefinition("ocr_to_sql", build_ocr_to_sql(), deps)
+
+
+def document_record(state: DocState) -> dict[str, Any]:
+    """What a caller is told about one processed document (CLI --json, HTTP)."""
+    record = state.get("record") or {}
+    return {"file": Path(state["path"]).name, "status": state.get("status"),
+            "type": state.get("doc_type"), "sha256": state.get("sha256"),
+            **{k: record.get(k) for k in ("vendor", "number", "date", "currency", "subtotal",
+                                          "tax", "total")},
+            "line_items": record.get("line_items", []),
+            "error": state.get("error"), "problems": state.get("problems") or None}
+
+
+async def decide_review(session: Session, db_url: str, document: str,
+                        decision: ReviewDecision) -> tuple[str, str]:
+    """Resume the paused run of the document under review whose id starts with `document`
+    with a person's `decision`; its full sha256 and status after. InputError when the id
+    matches no waiting document or it was decided already (nothing changes)."""
+    parse_fix(decision.fix)  # a mistyped value is refused before anything runs
+    reviews = Reviews(DocumentStore(session.database(db_url, migrate=False)))
+    row, review = await reviews.store.db.offload(reviews.find, document)
+    if review.decision is not None:
+        raise InputError(f"document {row.sha256[:12]} ({row.file_name}) was "
+                         f"{review.decision} already; nothing changed", source=document,
+                         fix="see it with `shoal review show ID --db URL`")
+    async with GraphRunner(ocr_to_sql_definition(session, db_url=db_url), session) as runner:
+        outcome = await runner.resume(review.thread_id, decision.model_dump())
+    return row.sha256, str(outcome.state.get("status"))
 
 
 async def run_documents(paths: list[Path], definition: GraphDefinition[OcrToSqlDeps],

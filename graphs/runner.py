@@ -9,7 +9,7 @@ times. Batch pipelines without checkpoints use `invoke_recorded`.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,11 +31,12 @@ from shoal.imports import resolve_import
 from shoal.memory import Database, DatabaseURL, RunLedger
 from shoal.session import Session
 
-__all__ = ["GraphDefinition", "GraphRunner", "RunOutcome", "invoke_recorded", "load_definition",
-           "run_agent", "run_graph"]
+__all__ = ["GraphDefinition", "GraphRunner", "OnUpdate", "RunOutcome", "invoke_recorded",
+           "load_definition", "run_agent", "run_graph"]
 
 DepsT = TypeVar("DepsT", bound=GraphDeps)
 T = TypeVar("T")
+OnUpdate = Callable[[str, dict[str, Any]], Awaitable[None]]  # node name, its state update
 
 
 @dataclass(frozen=True)
@@ -147,16 +148,20 @@ class GraphRunner(Generic[DepsT]):
                               fix="use it as `async with GraphRunner(definition, session)`")
         return self._graph
 
-    async def start(self, value: Any, thread_id: str | None = None) -> RunOutcome:
-        """A new run whose input is `value` (the `input` of a FlowState graph)."""
+    async def start(self, value: Any, thread_id: str | None = None, *,
+                    on_update: OnUpdate | None = None) -> RunOutcome:
+        """A new run whose input is `value` (the `input` of a FlowState graph). `on_update`
+        is awaited with each node's name and state update as the node finishes."""
         thread_id = thread_id or uuid.uuid4().hex
-        return await self._go({"input": value}, thread_id, value)
+        return await self._go({"input": value}, thread_id, value, on_update)
 
-    async def start_state(self, state: dict[str, Any], thread_id: str) -> RunOutcome:
+    async def start_state(self, state: dict[str, Any], thread_id: str, *,
+                          on_update: OnUpdate | None = None) -> RunOutcome:
         """A new run from the graph's own state type (e.g. the OCR-to-SQL DocState)."""
-        return await self._go(state, thread_id, state)
+        return await self._go(state, thread_id, state, on_update)
 
-    async def resume(self, thread_id: str, decision: Any = None) -> RunOutcome:
+    async def resume(self, thread_id: str, decision: Any = None, *,
+                     on_update: OnUpdate | None = None) -> RunOutcome:
         """Continue a thread: after a crash from its last checkpoint; at an approval
         interrupt with `decision` (True runs the side effect)."""
         snapshot = await self.graph.aget_state(_config(thread_id))
@@ -168,17 +173,21 @@ class GraphRunner(Generic[DepsT]):
             raise ConfigError(f"thread {thread_id} waits for a decision: {waiting[0]}",
                               fix="resume with --approve or --reject")
         command: Command[Any] | None = Command(resume=decision) if waiting else None
-        return await self._go(command, thread_id, {"resume": thread_id})
+        return await self._go(command, thread_id, {"resume": thread_id}, on_update)
 
-    async def _go(self, graph_input: Any, thread_id: str, value: Any) -> RunOutcome:
+    async def _go(self, graph_input: Any, thread_id: str, value: Any,
+                  on_update: OnUpdate | None) -> RunOutcome:
         graph = self.graph
         run_id = await self.ledger.start_run(self.definition.name, thread_id, value)
         deps = self.definition.deps.recording(Recorder(self.ledger, run_id))
         config = _config(thread_id, self.session.settings.max_graph_steps)
         try:
             with _step_limit(self.definition.name, config):
-                await graph.ainvoke(graph_input, config=config, context=deps,
-                                    durability="sync")
+                async for update in graph.astream(graph_input, config=config, context=deps,
+                                                  durability="sync", stream_mode="updates"):
+                    for node, change in update.items():
+                        if on_update is not None and not node.startswith("__"):
+                            await on_update(node, dict(change or {}))
             snapshot = await graph.aget_state(config)
         except BaseException as exc:
             await self.ledger.finish_run(run_id, "failed", f"{type(exc).__name__}: {exc}")

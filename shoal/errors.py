@@ -7,6 +7,9 @@
     │   ├── OutputValidationError   every attempt (retries, escalations) gave invalid output
     │   └── BudgetExceeded          the run hit its token, time or escalation budget
     ├── GraphError                  a graph run stopped before its end (its step limit)
+    ├── ServiceError                the HTTP or MCP service refused a request
+    │   ├── AuthError               no API key, or one the service does not know (HTTP 401)
+    │   └── ServiceBusy             a model's queue is full; `retry_after` seconds (HTTP 429)
     └── ModelError                  anything that went wrong talking to a model
         ├── ModelUnavailable        server not reachable, busy (429/503), refused the key (401/403),
         │   │                       model not installed, GGUF will not load
@@ -31,6 +34,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AgentError",
+    "AuthError",
     "BudgetExceeded",
     "ConfigError",
     "ContextLengthError",
@@ -42,6 +46,8 @@ __all__ = [
     "ModelUnavailable",
     "OutputValidationError",
     "PackError",
+    "ServiceBusy",
+    "ServiceError",
     "ShoalError",
 ]
 
@@ -109,6 +115,23 @@ class GraphError(ShoalError):
     def __init__(self, message: str, *, graph: str, fix: str | None = None) -> None:
         super().__init__(message, fix=fix)
         self.graph = graph
+
+
+class ServiceError(ShoalError):
+    """The service refused a request before running anything."""
+
+
+class AuthError(ServiceError):
+    """The request carries no API key, or one the service does not know."""
+
+
+class ServiceBusy(ServiceError):
+    """A model's queue is full: try again in `retry_after` seconds."""
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message, fix=f"retry in {retry_after} s, or send fewer requests "
+                         "at once")
+        self.retry_after = retry_after
 
 
 class ModelError(ShoalError):

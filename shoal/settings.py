@@ -88,6 +88,12 @@ class Settings(BaseSettings):
                                   "OCR accepts, checked before decoding; smaller ones larger "
                                   "than an A4 page at 300 dpi are scaled down to that")
     openai_api_key: SecretStr | None = None
+    api_keys: SecretStr | None = Field(
+        default=None, description="keys `shoal serve` accepts, comma-separated "
+        "(SHOAL_API_KEYS); kept only as their sha256 once the service starts")
+    api_key_hashes: tuple[str, ...] = Field(
+        default=(), description="sha256 hex digests of accepted keys, for a config file that "
+        "must not hold the keys themselves (`shoal serve --hash-key KEY` prints one)")
     request_timeout: float = Field(default=600.0, gt=0)
 
     def search_dirs(self, kind: ConfigKind) -> tuple[Path, ...]:

@@ -7,7 +7,7 @@ import sys
 import typer
 from rich.console import Console
 
-from shoal.cli import agent, ask, chat, db, documents, graph, info, models, review, runs
+from shoal.cli import agent, ask, chat, db, documents, graph, info, models, review, runs, serve
 from shoal.errors import ShoalError
 
 __all__ = ["app", "main"]
@@ -29,6 +29,8 @@ app.command("ocr-to-sql")(documents.ocr_to_sql)
 app.command("ask")(ask.ask)
 app.command("chat")(chat.chat)
 app.command("info")(info.info)
+app.command("serve")(serve.serve)
+app.command("mcp")(serve.mcp)
 
 
 def main() -> None:

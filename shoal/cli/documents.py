@@ -21,16 +21,6 @@ from shoal.session import Session
 __all__ = ["ocr_to_sql"]
 
 
-def _record(state: dict[str, Any]) -> dict[str, Any]:
-    record = state.get("record") or {}
-    return {"file": Path(state["path"]).name, "status": state.get("status"),
-            "type": state.get("doc_type"), "sha256": state.get("sha256"),
-            **{k: record.get(k) for k in ("vendor", "number", "date", "currency", "subtotal",
-                                          "tax", "total")},
-            "line_items": record.get("line_items", []),
-            "error": state.get("error"), "problems": state.get("problems") or None}
-
-
 def ocr_to_sql(
     files: Annotated[list[Path], typer.Argument(help="images (PNG/JPEG/TIFF) or PDFs")],
     db: Annotated[str, typer.Option(help="target database URL, e.g. sqlite:///docs.db")],
@@ -44,6 +34,7 @@ def ocr_to_sql(
     Exits 1 when every file failed."""
     from shoal.graphs.ocr_to_sql import (
         DocState,
+        document_record,
         ocr_to_sql_definition,
         ocr_to_sql_spec,
         run_documents,
@@ -70,7 +61,7 @@ def ocr_to_sql(
             return await run_documents(list(files), definition, session, done)
 
         states = in_session(batch)
-    records = [_record(dict(s)) for s in states]
+    records = [document_record(s) for s in states]
     if as_json:
         json.dump(records, sys.stdout, indent=2, default=str)
         sys.stdout.write("\n")

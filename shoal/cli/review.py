@@ -71,27 +71,12 @@ def show(document: Id, db: Db) -> None:
 
 
 def _decide(document: str, db: str, action: str, fix: dict[str, str]) -> None:
-    from shoal.graphs import GraphRunner
-    from shoal.graphs.ocr_to_sql import ocr_to_sql_definition
-    from shoal.tools.document_review import ReviewDecision, parse_fix
+    from shoal.graphs.ocr_to_sql import decide_review
+    from shoal.tools.document_review import ReviewDecision
 
     decision = ReviewDecision(action=action, fix=fix)  # type: ignore[arg-type]
-    parse_fix(fix)  # a mistyped value is refused before anything runs
-
-    async def go(session: Session) -> tuple[str, str]:
-        reviews = _reviews(session, db)
-        row, review = await reviews.store.db.offload(reviews.find, document)
-        if review.decision is not None:
-            raise InputError(f"document {row.sha256[:12]} ({row.file_name}) was "
-                             f"{review.decision} already; nothing changed", source=document,
-                             fix="see it with `shoal review show ID --db URL`")
-        definition = ocr_to_sql_definition(session, db_url=db)
-        async with GraphRunner(definition, session) as runner:
-            outcome = await runner.resume(review.thread_id, decision.model_dump())
-        return row.sha256[:12], str(outcome.state.get("status"))
-
-    short, status = in_session(go)
-    typer.echo(f"{short}: {status}")
+    sha256, status = in_session(lambda session: decide_review(session, db, document, decision))
+    typer.echo(f"{sha256[:12]}: {status}")
 
 
 @app.command("fix")
