@@ -7,6 +7,8 @@
     openai:<base_url>#<model>    an OpenAI-compatible server (vLLM, llama-server, LM Studio)
     fake:echo                    a shipped test double echoing the last user message; other
                                  fakes are given to a Session: Session(models={uri: model})
+    langchain:<name>             a LangChain chat model wrapped in LangChainChatModel, given
+                                 to a Session the same way (shoal.models.langchain)
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from shoal.settings import Settings, load_settings
 
 __all__ = ["SCHEMES", "open_model"]
 
-SCHEMES = ("pack", "gguf", "ollama", "openai", "fake")
+SCHEMES = ("pack", "gguf", "ollama", "openai", "fake", "langchain")
 
 
 def _split(uri: str) -> tuple[str, str]:
@@ -73,6 +75,10 @@ def open_model(uri: str, settings: Settings | None = None) -> StreamingChatModel
         key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
         return OpenAICompatChatModel(base_url, model, timeout=settings.request_timeout,
                                      api_key=key)
+    if scheme == "langchain":
+        raise ConfigError(f"{uri} is a LangChain model: it is built in Python, not opened by "
+                          "name", fix="give it to the session: Session(models={"
+                          f"{uri!r}: LangChainChatModel(chat_model)}})")
     if rest == "echo":
         return FunctionChatModel(echo_last_user_message, name=uri)
     raise ConfigError(f"no fake model {uri!r}: only fake:echo opens by itself",
