@@ -27,6 +27,8 @@ def graph_svg(graph: Any) -> str:
             if nxt not in depth:
                 depth[nxt] = depth[node] + 1
                 todo.append(nxt)
+    if "__end__" in depth:  # the end is drawn last, below every node that leads to it
+        depth["__end__"] = max(depth.values()) + 1
     rows: dict[int, list[str]] = {}
     for name in names:
         rows.setdefault(depth.get(name, max(depth.values(), default=0) + 1), []).append(name)

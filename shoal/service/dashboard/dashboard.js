@@ -90,7 +90,8 @@ async function decide(doc, action, fix) {
 }
 
 async function loadReviews() {
-  if ($("#reviews").contains(document.activeElement)) return; // someone is typing a fix
+  const typing = document.activeElement;
+  if (typing?.tagName === "INPUT" && $("#reviews").contains(typing)) return; // a fix in progress
   const documents = await api("/v1/reviews");
   const body = $("#reviews tbody");
   body.replaceChildren();
@@ -107,7 +108,7 @@ async function loadReviews() {
       inputs[field] = input;
       row.insertCell().append(input);
     }
-    cell(row, (doc.problems || []).join("; "));
+    cell(row, doc.problems);
     const buttons = row.insertCell();
     for (const action of ["approve", "reject"]) {
       const button = document.createElement("button");
