@@ -138,9 +138,11 @@ class ModelError(ShoalError):
     """A model call failed. `model` names the model URI involved. Raised out of an agent run,
     `agent` names the agent and `attempts` holds its calls, as on AgentError."""
 
-    def __init__(self, message: str, *, model: str, fix: str | None = None) -> None:
+    def __init__(self, message: str, *, model: str, fix: str | None = None,
+                 retryable: bool = False) -> None:
         super().__init__(message, fix=fix)
         self.model = model
+        self.retryable = retryable  # a later attempt may succeed (busy, connection dropped)
         self.agent: str | None = None
         self.attempts: tuple[Attempt, ...] = ()
 
@@ -191,7 +193,8 @@ class ModelResponseError(ModelError):
     """The backend answered, but with an error status or a response we cannot read."""
 
     def __init__(
-        self, message: str, *, model: str, status_code: int | None = None, fix: str | None = None
+        self, message: str, *, model: str, status_code: int | None = None,
+        fix: str | None = None, retryable: bool = False,
     ) -> None:
-        super().__init__(message, model=model, fix=fix)
+        super().__init__(message, model=model, fix=fix, retryable=retryable)
         self.status_code = status_code

@@ -21,6 +21,7 @@ from shoal.errors import ConfigError
 from shoal.memory import CallCache, Database, DatabaseURL, RunLedger
 from shoal.models import ChatModel, open_model
 from shoal.models.probe import ProbeReport, load_probes
+from shoal.models.retry import HostLimits
 from shoal.settings import Settings, load_settings
 
 __all__ = ["Session"]
@@ -46,6 +47,7 @@ class Session:
         self._probes: dict[str, ProbeReport] | None = dict(probes) if probes is not None else (
             None if saved_probes else {})
         self._models: dict[str, ChatModel] = {}
+        self._limits = HostLimits(self.settings.host_max_parallel)  # shared by its models
         self._databases: dict[tuple[str, bool], Database] = {}
         self._lock = threading.Lock()
         self._closed = False
@@ -62,7 +64,7 @@ class Session:
             return self._given[uri]
         with self._lock:
             if uri not in self._models:
-                self._models[uri] = open_model(uri, self.settings)
+                self._models[uri] = open_model(uri, self.settings, self._limits)
             return self._models[uri]
 
     def database(self, url: str | DatabaseURL | None = None, *, migrate: bool = True

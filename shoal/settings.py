@@ -95,6 +95,15 @@ class Settings(BaseSettings):
         default=(), description="sha256 hex digests of accepted keys, for a config file that "
         "must not hold the keys themselves (`shoal serve --hash-key KEY` prints one)")
     request_timeout: float = Field(default=600.0, gt=0)
+    first_load_timeout: float = Field(
+        default=900.0, gt=0, description="seconds a server may take for a model's first call, "
+        "which loads it (Ollama); later calls get request_timeout")
+    host_max_parallel: int = Field(
+        default=4, gt=0, description="requests in flight to one Ollama server from this "
+        "process; more wait their turn (match OLLAMA_NUM_PARALLEL + OLLAMA_MAX_QUEUE)")
+    retry_attempts: int = Field(
+        default=6, gt=0, description="tries of a call the server refused as busy (429/503) or "
+        "dropped, with jittered exponential backoff")
 
     def search_dirs(self, kind: ConfigKind) -> tuple[Path, ...]:
         """Where agents or graphs are looked up, in order: the project's folder, then the

@@ -46,7 +46,7 @@ def status_error(status: int, detail: str, *, model: str, server: str,
                                 model=model, fix=fix)
     if status in (429, 503):
         return ModelUnavailable(
-            f"{server} is busy ({status}): {detail}", model=model,
+            f"{server} is busy ({status}): {detail}", model=model, retryable=True,
             fix="retry later, send fewer requests at once, or give the server more capacity "
                 "(for Ollama: OLLAMA_NUM_PARALLEL, OLLAMA_MAX_QUEUE)")
     return ModelResponseError(f"{server} answered {status}: {detail}", model=model,
@@ -64,7 +64,8 @@ def transport_error(exc: httpx.TransportError, *, model: str, server: str,
             fix=f"raise SHOAL_REQUEST_TIMEOUT (now {timeout:g} s), ask for fewer tokens "
                 "(options.max_tokens), or use a smaller model")
     return ModelResponseError(f"{server} stopped answering: {type(exc).__name__}: {exc}",
-                              model=model, fix="retry; check the server's log for a crash")
+                              model=model, retryable=True,
+                              fix="retry; check the server's log for a crash")
 
 
 def malformed_reply(what: str, *, model: str, server: str,

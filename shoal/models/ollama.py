@@ -26,6 +26,7 @@ from shoal.models.failures import (
     transport_error,
 )
 from shoal.models.ollama_store import find_ollama_gguf
+from shoal.models.retry import HostLimits, RetryPolicy, Waited, retrying
 from shoal.models.types import (
     ChatRequest,
     ChatResponse,
@@ -95,17 +96,28 @@ class OllamaChatModel:
         timeout: float,
         local_fallback: Callable[[Path], StreamingChatModel] | None = None,
         store: Path | None = None,
+        load_timeout: float | None = None,
+        limits: HostLimits | None = None,
+        retry: RetryPolicy | None = None,
     ) -> None:
         """With `store` and `local_fallback`, a model found in the local Ollama store is run
-        by `local_fallback(gguf_path)` whenever no server answers."""
+        by `local_fallback(gguf_path)` whenever no server answers. Calls wait for a place
+        under `limits` (shared by the session's models of one host); a busy or dropped call
+        is retried by `retry`; until one call has succeeded (the server loaded the model), a
+        call may take `load_timeout` instead of `timeout`."""
         self.model = model
         self.host = host
         self.num_ctx = num_ctx
         self.timeout = timeout
+        self.load_timeout = max(load_timeout or timeout, timeout)
         self.store = store
         self._local_fallback = local_fallback
         self._fallback: StreamingChatModel | None = None
+        self._limits = limits or HostLimits(per_host=4)
+        self._retry = retry or RetryPolicy()
         self._client = ollama.AsyncClient(host=host, timeout=timeout)
+        self._cold = ollama.AsyncClient(host=host, timeout=self.load_timeout)
+        self._warm = False  # a call succeeded: the server has the model loaded
 
     @property
     def name(self) -> str:
@@ -122,6 +134,13 @@ class OllamaChatModel:
                 return None
             self._fallback = self._local_fallback(gguf)
         return self._fallback
+
+    def _retryable(self, exc: ModelError) -> bool:
+        """Busy (429/503), dropped, or unreachable (it may be restarting): worth another try,
+        unless the server is unreachable and the local store can answer instead."""
+        if isinstance(exc, ModelUnavailable) and _unreachable_cause(exc):
+            return self._fallback_for(exc) is None
+        return exc.retryable
 
     def _kwargs(self, request: ChatRequest) -> dict[str, Any]:
         kwargs: dict[str, Any] = {
@@ -146,7 +165,7 @@ class OllamaChatModel:
     def _unreachable(self, exc: BaseException) -> ModelUnavailable:
         return ModelUnavailable(
             f"no Ollama server answers at {self.host} ({type(exc).__name__})",
-            model=self.name,
+            model=self.name, retryable=True,
             fix="start it with `ollama serve`, or set OLLAMA_HOST / SHOAL_OLLAMA_HOST to "
             "where it runs",
         )
@@ -212,9 +231,22 @@ class OllamaChatModel:
 
     async def _chat(self, request: ChatRequest) -> ChatResponse:
         started = time.perf_counter()
-        async with self._errors():
-            reply = await self._client.chat(**self._kwargs(request), stream=False)
-        return self._response(reply, reply.message.content or "", time.perf_counter() - started)
+        waited = Waited()
+
+        async def once() -> ollama.ChatResponse:
+            client = self._client if self._warm else self._cold
+            async with self._errors():
+                return await client.chat(**self._kwargs(request), stream=False)
+
+        async with self._limits.slot(self.host, waited):
+            reply = await retrying(self._retry, once, retryable=self._retryable,
+                                   waited=waited)
+        self._warm = True
+        response = self._response(reply, reply.message.content or "",
+                                  time.perf_counter() - started)
+        usage = response.usage.model_copy(update={"queue_seconds": waited.queue_seconds,
+                                                  "retries": waited.retries})
+        return response.model_copy(update={"usage": usage})
 
     def _response(self, reply: ollama.ChatResponse, text: str, wall: float) -> ChatResponse:
         calls = tuple(
@@ -229,14 +261,16 @@ class OllamaChatModel:
         started = time.perf_counter()
         parts: list[str] = []
         try:
-            async with self._errors():
-                chunks = await self._client.chat(**self._kwargs(request), stream=True)
+            async with self._limits.slot(self.host), self._errors():
+                client = self._client if self._warm else self._cold
+                chunks = await client.chat(**self._kwargs(request), stream=True)
                 async for reply in chunks:
                     text = reply.message.content or ""
                     if text:
                         parts.append(text)
                         yield StreamChunk(text=text)
                     if reply.done:
+                        self._warm = True
                         wall = time.perf_counter() - started
                         yield StreamChunk(text="", response=self._response(reply, "".join(parts),
                                                                            wall))
@@ -260,6 +294,7 @@ class OllamaChatModel:
 
     async def aclose(self) -> None:
         """Close the HTTP client, and free the local fallback model if one was loaded."""
-        await self._client._client.aclose()  # the SDK exposes no close(); its httpx client does
+        for client in (self._client, self._cold):  # the SDK has no close(); its httpx client has
+            await client._client.aclose()
         if self._fallback is not None:
             await self._fallback.aclose()

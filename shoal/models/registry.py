@@ -20,6 +20,7 @@ from shoal.errors import ConfigError
 from shoal.models.base import StreamingChatModel
 from shoal.models.fake import FunctionChatModel, echo_last_user_message
 from shoal.models.packs import ensure_pack, get_pack
+from shoal.models.retry import HostLimits, RetryPolicy
 from shoal.settings import Settings, load_settings
 
 __all__ = ["SCHEMES", "open_model"]
@@ -45,10 +46,12 @@ def _embedded(uri: str, locate: Callable[[], Path], settings: Settings) -> Strea
                              n_threads=settings.n_threads, verbosity=settings.llama_log_level)
 
 
-def open_model(uri: str, settings: Settings | None = None) -> StreamingChatModel:
+def open_model(uri: str, settings: Settings | None = None,
+               limits: HostLimits | None = None) -> StreamingChatModel:
     """A new model object for `uri`, owned by the caller (close it with `aclose`; a Session
-    does this for the models it opens). Raises ConfigError for a malformed URI or unknown
-    pack."""
+    does this for the models it opens). `limits`: the requests in flight per server host,
+    shared by every model given the same object (a Session's). Raises ConfigError for a
+    malformed URI or unknown pack."""
     settings = settings or load_settings()
     scheme, rest = _split(uri)
     if scheme == "pack":
@@ -64,6 +67,9 @@ def open_model(uri: str, settings: Settings | None = None) -> StreamingChatModel
             rest, host=settings.ollama_host, num_ctx=settings.n_ctx,
             timeout=settings.request_timeout, store=settings.ollama_models_dir,
             local_fallback=lambda gguf: _embedded(f"gguf:{gguf}", lambda: gguf, settings),
+            load_timeout=settings.first_load_timeout,
+            limits=limits or HostLimits(settings.host_max_parallel),
+            retry=RetryPolicy(attempts=settings.retry_attempts),
         )
     if scheme == "openai":
         from shoal.models.openai_compat import OpenAICompatChatModel

@@ -108,6 +108,8 @@ class Usage(Frozen):
     wall_seconds: float = 0.0
     calls: int = 1
     cache_hits: int = 0
+    queue_seconds: float = 0.0  # waiting for a busy server: for a place, and backing off
+    retries: int = 0  # attempts repeated because the server was busy or dropped the call
 
     @property
     def total_tokens(self) -> int:
@@ -131,6 +133,8 @@ class Usage(Frozen):
             wall_seconds=self.wall_seconds + other.wall_seconds,
             calls=self.calls + other.calls,
             cache_hits=self.cache_hits + other.cache_hits,
+            queue_seconds=self.queue_seconds + other.queue_seconds,
+            retries=self.retries + other.retries,
         )
 
 
