@@ -68,8 +68,13 @@ def run(
     value = file.read_text(encoding="utf-8") if file else (
         sys.stdin.read() if text == "-" else str(text))
     async def once(session: Session) -> AgentResult[Any]:
+        from shoal.cli.preflight import check_models
+
         path = find_config(session.settings, "agents", name)
-        return await run_agent(Agent(load_agent_spec(path), session=session), value, session)
+        agent = Agent(load_agent_spec(path), session=session)
+        await session.database().open()  # the memory database, before any model call
+        await check_models(session, agent.chain())
+        return await run_agent(agent, value, session)
 
     result = in_session(once)
     u = result.usage

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from shoal.cli.options import EscalateTo, Escalation, ModelOption, escalation_chain
+from shoal.cli.preflight import check_models
 from shoal.cli.session import in_session
 from shoal.errors import ConfigError, InputError, ShoalError
 from shoal.memory import Conversation
@@ -84,6 +85,7 @@ def ask(
             definition = text_to_sql_definition(session, db_url=db, small=model, big=big,
                                                 tables=allowed)
             await check_database(definition.deps.database)  # else every question fails
+            await check_models(session, definition.deps.writer.chain())
             graph = definition.compile()  # models load once, for every question
             answered = 0
             for item in items:
@@ -106,6 +108,8 @@ def ask(
                                                 tables=allowed)
         thread = Conversation(session.database(), f"ask:{conversation}") if conversation \
             else None
+        await check_database(definition.deps.database)
+        await check_models(session, definition.deps.writer.chain())
         return dict(await ask_graph(definition, str(question), ledger=session.ledger,
                                     conversation=thread))
 

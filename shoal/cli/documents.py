@@ -14,6 +14,7 @@ from rich.table import Table
 
 from shoal.cli.options import EscalateTo, Escalation, ModelOption, escalation_chain
 from shoal.cli.output import table_console
+from shoal.cli.preflight import check_files, check_models
 from shoal.cli.session import in_session
 from shoal.errors import ConfigError
 from shoal.session import Session
@@ -43,24 +44,30 @@ def ocr_to_sql(
 
     if engine not in ("rapidocr", "tesseract"):
         raise ConfigError(f"unknown OCR engine {engine!r}", fix="use rapidocr or tesseract")
+    check_files(files)
     err = Console(stderr=True)
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  console=err, transient=as_json) as progress:
-        task = progress.add_task("documents", total=len(files))
 
-        def done(state: Any) -> None:
-            progress.advance(task)
-            if state.get("status") == "error":
-                err.print(f"[red]error[/] {Path(state['path']).name}: {state.get('error')}",
-                          highlight=False, soft_wrap=True)
+    async def batch(session: Session) -> list[DocState]:
+        spec = ocr_to_sql_spec(model, escalation_chain(escalate_to, escalation))
+        definition = ocr_to_sql_definition(session, db_url=db, engine=cast(Engine, engine),
+                                           spec=spec)
+        await session.database().open()  # the memory database (runs, checkpoints)
+        store = definition.deps.store  # the target opens and takes its tables first
+        await store.db.offload(store.ensure_tables)
+        await check_models(session, definition.deps.extractor.chain())
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                      console=err, transient=as_json) as progress:
+            task = progress.add_task("documents", total=len(files))
 
-        async def batch(session: Session) -> list[DocState]:
-            spec = ocr_to_sql_spec(model, escalation_chain(escalate_to, escalation))
-            definition = ocr_to_sql_definition(session, db_url=db, engine=cast(Engine, engine),
-                                               spec=spec)
+            def done(state: Any) -> None:
+                progress.advance(task)
+                if state.get("status") == "error":
+                    err.print(f"[red]error[/] {Path(state['path']).name}: "
+                              f"{state.get('error')}", highlight=False, soft_wrap=True)
+
             return await run_documents(list(files), definition, session, done)
 
-        states = in_session(batch)
+    states = in_session(batch)
     records = [document_record(s) for s in states]
     if as_json:
         json.dump(records, sys.stdout, indent=2, default=str)

@@ -76,6 +76,11 @@ class Database:
                 weakref.finalize(self, self._engine.dispose)
         return self._engine
 
+    async def open(self) -> None:
+        """Connect (and migrate) now: ConfigError with the fix if the database cannot be
+        opened, before a command starts expensive work."""
+        await self.offload(lambda: self.engine)
+
     async def offload(self, work: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
         """Run blocking SQL work from async code, in a worker thread."""
         return await asyncio.to_thread(work, *args, **kwargs)
@@ -84,7 +89,12 @@ class Database:
         from shoal.memory.migrations import migrate
 
         if self.is_sqlite:
-            self.address.path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                self.address.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise ConfigError(f"cannot open database {self.url}: its folder cannot be "
+                                  f"created ({exc.strerror})", fix="point the database URL "
+                                  "at a folder you can write") from exc
             engine = create_engine(self.address.sqlalchemy,
                                    connect_args={"timeout": 30, "check_same_thread": False})
             _sqlite_setup(engine)
@@ -99,7 +109,8 @@ class Database:
             engine.dispose()
             raise ConfigError(f"cannot open database {self.url}: {exc.__class__.__name__}: "
                               f"{str(exc).splitlines()[0]}",
-                              fix="check SHOAL_DATABASE_URL and that the server runs") from exc
+                              fix="check the database URL (--db; SHOAL_DATABASE_URL for "
+                                  "Shoal's memory) and that its server runs") from exc
         return engine
 
     @contextmanager

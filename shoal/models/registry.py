@@ -13,17 +13,18 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
-from shoal.errors import ConfigError
-from shoal.models.base import StreamingChatModel
+from shoal.errors import ConfigError, ModelUnavailable
+from shoal.models.base import ChatModel, StreamingChatModel
 from shoal.models.fake import FunctionChatModel, echo_last_user_message
 from shoal.models.packs import ensure_pack, get_pack
 from shoal.models.retry import HostLimits, RetryPolicy
 from shoal.settings import Settings, load_settings
 
-__all__ = ["SCHEMES", "open_model"]
+__all__ = ["SCHEMES", "check_model", "open_model"]
 
 SCHEMES = ("pack", "gguf", "ollama", "openai", "fake", "langchain")
 
@@ -89,3 +90,21 @@ def open_model(uri: str, settings: Settings | None = None,
         return FunctionChatModel(echo_last_user_message, name=uri)
     raise ConfigError(f"no fake model {uri!r}: only fake:echo opens by itself",
                       fix="give the fake to the session: Session(models={uri: model})")
+
+
+async def check_model(uri: str, model: ChatModel, settings: Settings) -> None:
+    """Raise now, with its fix, the error the first call to `model` (opened for `uri`) would
+    raise because it cannot be reached or is not there: a pack that is not assembled, a
+    missing GGUF, a server that does not answer or lacks the model. Loads nothing."""
+    scheme, rest = _split(uri)
+    if scheme == "pack":
+        await asyncio.to_thread(ensure_pack, rest, settings.cache_dir)
+    elif scheme == "gguf" and not await asyncio.to_thread(_is_file, rest):
+        raise ModelUnavailable(f"GGUF file {rest} does not exist", model=uri,
+                               fix="check the path after gguf:")
+    elif scheme in ("ollama", "openai"):
+        await model.describe()
+
+
+def _is_file(path: str) -> bool:
+    return Path(path).expanduser().is_file()
