@@ -129,6 +129,8 @@ class GraphRunner(Generic[DepsT]):
         self._graph: Any = None
 
     async def __aenter__(self) -> GraphRunner[DepsT]:
+        # runs whose process died (killed, crashed) are marked failed before any new work
+        await self.ledger.db.offload(self.ledger.mark_dead_runs)
         self._stack = AsyncExitStack()
         saver = await self._stack.enter_async_context(
             open_checkpointer(self.session.database()))
