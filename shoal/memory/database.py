@@ -2,14 +2,17 @@
 
 SQLite is set up for several writers: WAL journal, a busy timeout, and write transactions
 opened with BEGIN IMMEDIATE, so concurrent writers queue instead of failing with
-"database is locked". Every insert helper is idempotent (ON CONFLICT DO NOTHING on natural or
-generated keys). Async code reaches the (synchronous) engine only through `Database.offload`,
-which runs the work in a worker thread so the event loop never blocks on SQL.
+"database is locked"; work that still meets another writer (a PostgreSQL serialization
+failure or deadlock) is retried by `offload`. Every insert helper is idempotent (ON CONFLICT
+DO NOTHING on natural or generated keys). Async code reaches the (synchronous) engine only
+through `Database.offload`, which runs the work in a worker thread so the event loop never
+blocks on SQL.
 """
 
 from __future__ import annotations
 
 import asyncio
+import random
 import threading
 import weakref
 from collections.abc import Callable, Iterator, Sequence
@@ -19,7 +22,7 @@ from typing import Any, ParamSpec, TypeVar
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlmodel import Session, SQLModel
 
 from shoal.errors import ConfigError
@@ -29,8 +32,16 @@ from shoal.memory.url import DatabaseURL
 __all__ = ["Database"]
 
 _BUSY_TIMEOUT_MS = 30_000
+_TRANSACTION_TRIES = 5
+_CONFLICT_STATES = ("40001", "40P01")  # PostgreSQL: serialization failure, deadlock
 P = ParamSpec("P")
 R = TypeVar("R")
+
+
+def _in_the_way(exc: DBAPIError) -> bool:
+    """Did this fail only because a concurrent transaction was in the way?"""
+    state = getattr(exc.orig, "sqlstate", None)
+    return state in _CONFLICT_STATES or "database is locked" in str(exc.orig)
 
 
 def _sqlite_setup(engine: Engine) -> None:
@@ -82,8 +93,18 @@ class Database:
         await self.offload(lambda: self.engine)
 
     async def offload(self, work: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
-        """Run blocking SQL work from async code, in a worker thread."""
-        return await asyncio.to_thread(work, *args, **kwargs)
+        """Run blocking SQL work from async code, in a worker thread. Work that failed only
+        because another writer was in the way (a PostgreSQL serialization failure or deadlock,
+        SQLite still locked after its busy timeout) was rolled back: it runs again, after a
+        short jittered pause, a few times before the error reaches the caller."""
+        for attempt in range(_TRANSACTION_TRIES):
+            try:
+                return await asyncio.to_thread(work, *args, **kwargs)
+            except DBAPIError as exc:
+                if attempt + 1 == _TRANSACTION_TRIES or not _in_the_way(exc):
+                    raise
+                await asyncio.sleep(random.uniform(0, 0.05 * 2 ** attempt))
+        raise AssertionError("unreachable: the loop returns or raises")
 
     def _connect(self) -> Engine:
         from shoal.memory.migrations import migrate

@@ -45,14 +45,27 @@ MIGRATIONS: list[Migration] = [  # the memory's tables
 ]
 
 
+_LOCK = 0x5E0A1  # PostgreSQL advisory lock key: Shoal's migrations
+
+
+def _serialize(connection: Connection) -> None:
+    """One process at a time migrates a database: SQLite's transactions already begin
+    IMMEDIATE; PostgreSQL takes an advisory lock until the transaction ends (two CREATE TABLE
+    IF NOT EXISTS at once would otherwise collide)."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK})
+
+
 def migrate(engine: Engine, migrations: list[Migration] | None = None) -> list[str]:
     """Apply the `migrations` (default: the memory's) this database lacks, recorded in
     shoal_migrations (so names must be unique across lists); the names applied now."""
     applied_now = []
     with engine.begin() as connection:
+        _serialize(connection)
         table_of(MigrationRow).create(connection, checkfirst=True)
     for name, step in MIGRATIONS if migrations is None else migrations:
         with engine.begin() as connection:
+            _serialize(connection)
             done = connection.execute(
                 text("SELECT 1 FROM shoal_migrations WHERE name = :name"), {"name": name}
             ).first()
