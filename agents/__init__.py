@@ -7,7 +7,7 @@ if __name__ != "shoal.agents":
 
 from shoal.agents.agent import Agent
 from shoal.agents.grounding import Grounded, GroundedAmount
-from shoal.agents.result import AgentResult, ToolStep
+from shoal.agents.result import AgentResult, OnToken, ToolStep
 from shoal.agents.spec import AgentSpec, Budget, Example, load_agent_spec
 from shoal.models import Attempt
 
@@ -20,6 +20,7 @@ __all__ = [
     "Example",
     "Grounded",
     "GroundedAmount",
+    "OnToken",
     "ToolStep",
     "load_agent_spec",
 ]

@@ -18,14 +18,19 @@ from pydantic import BaseModel
 from shoal.agents.context import fit_to_context
 from shoal.agents.prompting import build_messages, read_prompt, render_input
 from shoal.agents.repair import judge
-from shoal.agents.result import AgentResult, AttemptLog, ToolMode
+from shoal.agents.result import AgentResult, AttemptLog, OnToken, ToolMode
 from shoal.agents.spec import AgentSpec
 from shoal.agents.tool_loop import StepsExhausted, run_tool_loop, tool_mode
 from shoal.agents.validation import InvalidOutput, OutputPlan, output_plan
 from shoal.agents.vote import Ballot, Tally, tally
-from shoal.errors import ContextLengthError, ModelError, OutputValidationError
+from shoal.errors import (
+    ContextLengthError,
+    ModelError,
+    ModelResponseError,
+    OutputValidationError,
+)
 from shoal.memory import CallCache
-from shoal.models import ChatModel, ChatRequest, ChatResponse, Message, Usage
+from shoal.models import ChatModel, ChatRequest, ChatResponse, Message, Usage, stream_chat
 from shoal.session import Session
 
 __all__ = ["Agent"]
@@ -77,8 +82,10 @@ class Agent(Generic[T]):
         text = render_input(self.spec, value, self.template(template) if template else None)
         return text, build_messages(self.spec, self.instructions(), text)
 
-    async def call(self, uri: str, request: ChatRequest) -> ChatResponse:
-        """One model call: fit the context, then the exact cache (if any), then the model."""
+    async def call(self, uri: str, request: ChatRequest, on_token: OnToken | None = None
+                   ) -> ChatResponse:
+        """One model call: fit the context, then the exact cache (if any), then the model
+        (streamed into `on_token` as it generates, when given: one answer only)."""
         model = self.model(uri)
         num_ctx = request.options.num_ctx or self.session.settings.n_ctx
         request = request.model_copy(update={"options": request.options.model_copy(
@@ -86,6 +93,8 @@ class Agent(Generic[T]):
         request = await fit_to_context(model, request, num_ctx=num_ctx,
                                        on_overflow=self.spec.on_overflow)
         cache = self.cache
+        if on_token is not None and request.options.n == 1:
+            return await self._streamed(model, request, on_token)
         if cache is None:
             return await model.chat(request)
         if uri not in self._digests:
@@ -98,6 +107,19 @@ class Agent(Generic[T]):
         await cache.put(key, response)
         return response
 
+    @staticmethod
+    async def _streamed(model: ChatModel, request: ChatRequest, on_token: OnToken
+                        ) -> ChatResponse:
+        response = None
+        async for chunk in stream_chat(model, request):
+            if chunk.text:
+                await on_token(chunk.text)
+            response = chunk.response or response
+        if response is None:
+            raise ModelResponseError(f"{model.name} ended its stream without a response",
+                                     model=model.name, fix="retry; check the server's log")
+        return response
+
     def chain(self) -> tuple[str, ...]:
         """The models tried in order: the spec's model (else the settings' default_model),
         then escalate_to, within the budget."""
@@ -105,10 +127,13 @@ class Agent(Generic[T]):
         limit = self.spec.budget.max_escalations
         return chain if limit is None else chain[: limit + 1]
 
-    async def run(self, value: str | BaseModel | dict[str, Any]) -> AgentResult[T]:
+    async def run(self, value: str | BaseModel | dict[str, Any], *,
+                  on_token: OnToken | None = None) -> AgentResult[T]:
         """Run on `value` (text, or structured input). Raises OutputValidationError when no
-        model in the chain gives valid output, BudgetExceeded at a budget limit."""
-        log = AttemptLog(self.spec)
+        model in the chain gives valid output, BudgetExceeded at a budget limit. `on_token`
+        gets the text of each model call as it is generated (repairs and escalations too;
+        the answers of a vote are not streamed)."""
+        log = AttemptLog(self.spec, on_token=on_token)
         text, messages = self.messages(value, self.spec.template)
         plan = output_plan(self.spec, text)
         views = [self.messages(value, v)[1] for v in self.spec.vote.views] if self.spec.vote else []
@@ -174,7 +199,7 @@ class Agent(Generic[T]):
             log.check_budget()
             request = ChatRequest(messages=tuple(conversation), output_schema=plan.schema,
                                   options=options)
-            response = await self.call(uri, request)
+            response = await self.call(uri, request, log.on_token)
             verdict = await judge(plan, response.text, response, uri, log, conversation)
             if not verdict.accepted:
                 continue

@@ -4,6 +4,7 @@ runs and calls is shoal.memory.RunLedger)."""
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, TypeVar
 
@@ -11,10 +12,11 @@ from shoal.agents.spec import AgentSpec
 from shoal.errors import BudgetExceeded
 from shoal.models import Attempt, Usage
 
-__all__ = ["AgentResult", "AttemptLog", "ToolMode", "ToolStep"]
+__all__ = ["AgentResult", "AttemptLog", "OnToken", "ToolMode", "ToolStep"]
 
 T = TypeVar("T")
 ToolMode = Literal["native", "action"]
+OnToken = Callable[[str], Awaitable[None]]  # a piece of text, as the model generates it
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,7 @@ class AttemptLog:
     """Attempts, tool steps and budget of one agent run in progress."""
 
     spec: AgentSpec[Any]
+    on_token: OnToken | None = None  # given each piece of text as a model generates it
     started: float = field(default_factory=time.perf_counter)
     attempts: list[Attempt] = field(default_factory=list)
     steps: list[ToolStep] = field(default_factory=list)

@@ -125,7 +125,7 @@ async def run_tool_loop(agent: Agent[Any], uri: str, mode: ToolMode, plan: Outpu
             schema = action_schema((), plan.schema)
         request = ChatRequest(messages=tuple(conversation), output_schema=schema,
                               tools=() if last else tools, options=spec.options)
-        response = await agent.call(uri, request)
+        response = await agent.call(uri, request, log.on_token)
         if mode == "native" and response.tool_calls:
             log.record(uri, response.usage, response.text)
             conversation.append(Message.assistant(response.text, response.tool_calls))

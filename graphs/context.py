@@ -12,6 +12,8 @@ Recorder the runner fills in for each run.
 from __future__ import annotations
 
 import dataclasses
+import functools
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Self, TypeVar
 
@@ -22,9 +24,10 @@ from shoal.errors import AgentError, ModelError
 from shoal.memory import RunLedger
 from shoal.models import Attempt
 
-__all__ = ["FlowDeps", "GraphDeps", "Recorder", "jsonable"]
+__all__ = ["FlowDeps", "GraphDeps", "NodeTokens", "Recorder", "jsonable"]
 
 T = TypeVar("T")
+NodeTokens = Callable[[str, str], Awaitable[None]]  # node name, a piece of generated text
 
 
 def jsonable(value: Any) -> Any:
@@ -33,16 +36,19 @@ def jsonable(value: Any) -> Any:
 
 @dataclass(frozen=True)
 class Recorder:
-    """Where a run's model calls are recorded: the ledger and the run's id (none: not kept)."""
+    """Where a run's model calls are recorded: the ledger and the run's id (none: not kept);
+    `on_token`, if given, gets each node's generated text as it comes (node, text)."""
 
     ledger: RunLedger | None = None
     run_id: str | None = None
+    on_token: NodeTokens | None = None
 
     async def run(self, step: str, agent: Agent[T], value: Any) -> AgentResult[T]:
         """Run `agent` on `value` and record its model calls under node `step`, success or
         not."""
+        tokens = functools.partial(self.on_token, step) if self.on_token else None
         try:
-            result = await agent.run(value)
+            result = await agent.run(value, on_token=tokens)
         except (AgentError, ModelError) as exc:  # a ModelError out of a run carries attempts
             await self._record(step, agent, exc.attempts)
             raise

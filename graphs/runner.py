@@ -25,7 +25,7 @@ from shoal.agents import Agent, AgentResult, load_agent_spec
 from shoal.catalog import config_files, find_config
 from shoal.errors import ConfigError, GraphError
 from shoal.graphs.compose import FlowBuilder
-from shoal.graphs.context import FlowDeps, GraphDeps, Recorder
+from shoal.graphs.context import FlowDeps, GraphDeps, NodeTokens, Recorder
 from shoal.graphs.spec import GraphSpec, build_graph, load_graph_spec
 from shoal.imports import resolve_import
 from shoal.memory import Database, DatabaseURL, RunLedger
@@ -151,19 +151,23 @@ class GraphRunner(Generic[DepsT]):
         return self._graph
 
     async def start(self, value: Any, thread_id: str | None = None, *,
-                    on_update: OnUpdate | None = None) -> RunOutcome:
+                    on_update: OnUpdate | None = None,
+                    on_token: NodeTokens | None = None) -> RunOutcome:
         """A new run whose input is `value` (the `input` of a FlowState graph). `on_update`
-        is awaited with each node's name and state update as the node finishes."""
+        is awaited with each node's name and state update as the node finishes; `on_token`
+        with a node's name and each piece of text its models generate."""
         thread_id = thread_id or uuid.uuid4().hex
-        return await self._go({"input": value}, thread_id, value, on_update)
+        return await self._go({"input": value}, thread_id, value, on_update, on_token)
 
     async def start_state(self, state: dict[str, Any], thread_id: str, *,
-                          on_update: OnUpdate | None = None) -> RunOutcome:
+                          on_update: OnUpdate | None = None,
+                          on_token: NodeTokens | None = None) -> RunOutcome:
         """A new run from the graph's own state type (e.g. the OCR-to-SQL DocState)."""
-        return await self._go(state, thread_id, state, on_update)
+        return await self._go(state, thread_id, state, on_update, on_token)
 
     async def resume(self, thread_id: str, decision: Any = None, *,
-                     on_update: OnUpdate | None = None) -> RunOutcome:
+                     on_update: OnUpdate | None = None,
+                     on_token: NodeTokens | None = None) -> RunOutcome:
         """Continue a thread: after a crash from its last checkpoint; at an approval
         interrupt with `decision` (True runs the side effect)."""
         snapshot = await self.graph.aget_state(_config(thread_id))
@@ -175,13 +179,13 @@ class GraphRunner(Generic[DepsT]):
             raise ConfigError(f"thread {thread_id} waits for a decision: {waiting[0]}",
                               fix="resume with --approve or --reject")
         command: Command[Any] | None = Command(resume=decision) if waiting else None
-        return await self._go(command, thread_id, {"resume": thread_id}, on_update)
+        return await self._go(command, thread_id, {"resume": thread_id}, on_update, on_token)
 
     async def _go(self, graph_input: Any, thread_id: str, value: Any,
-                  on_update: OnUpdate | None) -> RunOutcome:
+                  on_update: OnUpdate | None, on_token: NodeTokens | None) -> RunOutcome:
         graph = self.graph
         run_id = await self.ledger.start_run(self.definition.name, thread_id, value)
-        deps = self.definition.deps.recording(Recorder(self.ledger, run_id))
+        deps = self.definition.deps.recording(Recorder(self.ledger, run_id, on_token))
         config = _config(thread_id, self.session.settings.max_graph_steps)
         try:
             with _step_limit(self.definition.name, config):

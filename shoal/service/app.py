@@ -45,7 +45,8 @@ from shoal.errors import (
     ServiceBusy,
     ShoalError,
 )
-from shoal.graphs.runner import RunOutcome
+from shoal.graphs.context import NodeTokens
+from shoal.graphs.runner import OnUpdate, RunOutcome
 from shoal.service.auth import KeyCheck
 from shoal.service.diagram import graph_svg
 from shoal.service.service import Service
@@ -217,8 +218,8 @@ def create_app(service: Service, keys: KeyCheck) -> FastAPI:
         if run.mode == "wait":
             return _outcome(await service.start_run(name, run.input))
         service.definition(name)  # an unknown graph is a JSON error, not a broken stream
-        return _stream(lambda on_update: service.start_run(name, run.input,
-                                                           on_update=on_update))
+        return _stream(lambda on_update, on_token: service.start_run(
+            name, run.input, on_update=on_update, on_token=on_token))
 
     @app.get("/v1/runs", dependencies=[Auth])
     async def runs(limit: int = 50) -> list[dict[str, Any]]:
@@ -237,8 +238,8 @@ def create_app(service: Service, keys: KeyCheck) -> FastAPI:
                      ) -> dict[str, Any] | StreamingResponse:
         value = decision.value()
         if stream:
-            return _stream(lambda on_update: service.resume(thread_id, value,
-                                                            on_update=on_update))
+            return _stream(lambda on_update, on_token: service.resume(
+                thread_id, value, on_update=on_update, on_token=on_token))
         return _outcome(await service.resume(thread_id, value))
 
     @app.post("/v1/ocr-to-sql", dependencies=[Auth])
@@ -292,20 +293,23 @@ def _asset(name: str) -> str:
         raise InputError(f"no dashboard file {name!r}", source=name, fix="open /") from None
 
 
-Start = Callable[[Callable[[str, dict[str, Any]], Awaitable[None]]], Awaitable[RunOutcome]]
+Start = Callable[[OnUpdate, NodeTokens], Awaitable[RunOutcome]]
 
 
 def _stream(start: Start) -> StreamingResponse:
-    """Server-sent events of one run: `update` per finished node, then `end` (the outcome)
-    or `error` (code, message, fix)."""
+    """Server-sent events of one run: `token` as a node's model generates text, `update` per
+    finished node, then `end` (the outcome) or `error` (code, message, fix)."""
     queue: asyncio.Queue[bytes | None] = asyncio.Queue()
 
     async def on_update(node: str, update: dict[str, Any]) -> None:
         await queue.put(_sse("update", {"node": node, "update": update}))
 
+    async def on_token(node: str, text: str) -> None:
+        await queue.put(_sse("token", {"node": node, "text": text}))
+
     async def run() -> None:
         try:
-            outcome = await start(on_update)
+            outcome = await start(on_update, on_token)
             await queue.put(_sse("end", _outcome(outcome)))
         except ShoalError as exc:
             await queue.put(_sse("error", _error_body(error_code(exc), exc.message,

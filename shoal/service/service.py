@@ -25,6 +25,7 @@ from shoal.agents import Agent, AgentResult, load_agent_spec
 from shoal.catalog import config_files, find_config
 from shoal.errors import ConfigError, InputError
 from shoal.frozen import Frozen
+from shoal.graphs.context import NodeTokens
 from shoal.graphs.runner import (
     GraphDefinition,
     GraphRunner,
@@ -164,7 +165,8 @@ class Service:
 
     # --- graph runs ---------------------------------------------------------------------
     async def start_run(self, name: str, value: Any, *, thread_id: str | None = None,
-                        on_update: OnUpdate | None = None) -> RunOutcome:
+                        on_update: OnUpdate | None = None,
+                        on_token: NodeTokens | None = None) -> RunOutcome:
         """Run graph `name` on `value` to its end or its first interrupt."""
         if name in PIPELINES:
             raise InputError(f"{name} runs through its own endpoint", source=name,
@@ -173,7 +175,8 @@ class Service:
         thread = thread_id or uuid.uuid4().hex
         async with self._admitted(self._graph_models(name)), \
                 GraphRunner(definition, self.session) as runner:
-            outcome = await runner.start(value, thread, on_update=on_update)
+            outcome = await runner.start(value, thread, on_update=on_update,
+                                         on_token=on_token)
         return self._keep(outcome)
 
     def start_background(self, name: str, value: Any, *, on_update: OnUpdate | None = None
@@ -188,7 +191,8 @@ class Service:
         return thread
 
     async def resume(self, thread_id: str, decision: Any, *,
-                     on_update: OnUpdate | None = None) -> RunOutcome:
+                     on_update: OnUpdate | None = None,
+                     on_token: NodeTokens | None = None) -> RunOutcome:
         """Continue a run waiting for a person (approve: True/False; an OCR-to-SQL review:
         {"action": "approve"|"reject", "fix": {...}})."""
         row = await self.session.ledger.db.offload(self.session.ledger.latest_run, thread_id)
@@ -197,7 +201,8 @@ class Service:
                              fix="take the thread_id a run's start returned (GET /v1/runs)")
         async with self._admitted(self._graph_models(row.graph)), \
                 GraphRunner(self.definition(row.graph), self.session) as runner:
-            outcome = await runner.resume(thread_id, decision, on_update=on_update)
+            outcome = await runner.resume(thread_id, decision, on_update=on_update,
+                                          on_token=on_token)
         return self._keep(outcome)
 
     def _graph_models(self, name: str) -> list[str]:

@@ -108,15 +108,27 @@ def test_ocr_to_sql_by_upload_then_a_review_decision_changes_the_row_once(
     assert httpx.get(f"{served.url}/v1/reviews", headers=served.headers).json() == []
 
 
-def test_a_streamed_run_sends_each_node_update_then_the_outcome(served: Served) -> None:
+def test_a_streamed_run_sends_tokens_and_each_node_update_then_the_outcome(
+        served: Served) -> None:
     with httpx.stream("POST", f"{served.url}/v1/graphs/triage/runs", headers=served.headers,
                       json={"input": "I was charged twice", "mode": "stream"}) as response:
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/event-stream")
         events = _events(response)
-    assert [name for name, _ in events] == ["update", "update", "end"]
-    assert [data["node"] for _, data in events[:2]] == ["classify", "reply"]
-    assert events[0][1]["update"]["outputs"]["classify"] == {"label": "billing"}
+    names = [name for name, _ in events]
+    updates = [(i, data) for i, (name, data) in enumerate(events) if name == "update"]
+    assert [data["node"] for _, data in updates] == ["classify", "reply"]
+    assert names[-1] == "end" and set(names) == {"token", "update", "end"}
+    assert updates[0][1]["update"]["outputs"]["classify"] == {"label": "billing"}
+    for position, (_, update) in enumerate(updates):  # a node's tokens come before its update
+        node = update["node"]
+        tokens = [(i, d["text"]) for i, (n, d) in enumerate(events)
+                  if n == "token" and d["node"] == node]
+        start = updates[position - 1][0] if position else -1
+        assert tokens and all(start < i < updates[position][0] for i, _ in tokens)
+    reply = "".join(t for n, d in events if n == "token" and d["node"] == "reply"
+                    for t in [d["text"]])
+    assert reply == "We refund it today."
     end = events[-1][1]
     assert end["status"] == "finished"
     assert end["state"]["outputs"]["reply"] == "We refund it today."
@@ -135,7 +147,7 @@ def test_a_run_waiting_for_approval_resumes_with_the_decision(served: Served) ->
     with httpx.stream("POST", f"{served.url}/v1/threads/{thread}/resume?stream=true",
                       headers=served.headers, json={"approve": True}) as response:
         events = _events(response)
-    assert [(n, d.get("node")) for n, d in events[:-1]] == [("update", "reply")]
+    assert [d["node"] for n, d in events if n == "update"] == ["reply"]
     assert events[-1][1]["status"] == "finished"
     assert events[-1][1]["state"]["outputs"]["reply"] == "We refund it today."
     empty = httpx.post(f"{served.url}/v1/threads/{thread}/resume", headers=served.headers,

@@ -269,3 +269,18 @@ async def test_an_unsure_answer_escalates_and_stays_the_fallback(
     alone = Agent[Total](spec(min_confidence=0.9), session=Session(
         isolated_settings, models={"fake:small": FakeChatModel([unsure])}))
     assert (await alone.run(TEXT)).confidence == pytest.approx(0.4966, abs=1e-3)
+
+
+async def test_on_token_gets_the_text_of_every_call_as_it_is_generated(
+        isolated_settings: Settings) -> None:
+    small = FakeChatModel(['{"vendor": "Blue Bottle Cafe", "total": ', GOOD])
+    pieces: list[str] = []
+
+    async def collect(text: str) -> None:
+        pieces.append(text)
+
+    agent = Agent[Total](spec(), session=Session(isolated_settings, models={"fake:small": small}))
+    result = await agent.run(TEXT, on_token=collect)
+    assert result.output.total == Decimal("9.72")
+    assert len(pieces) > 2  # streamed in pieces, not one block
+    assert "".join(pieces) == '{"vendor": "Blue Bottle Cafe", "total": ' + GOOD  # both calls
