@@ -96,13 +96,18 @@ class FakeOllama:
             def log_message(self, format: str, *args: Any) -> None:
                 """Quiet."""
 
-            def _json(self, status: int, body: Any) -> None:
-                data = json.dumps(body).encode()
+            def _send(self, status: int, data: bytes, kind: str = "application/json",
+                      cut: bool = False) -> None:
+                """`cut`: announce the whole body, send half of it, close the connection."""
                 self.send_response(status)
-                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Content-Type", kind)
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
-                self.wfile.write(data)
+                self.wfile.write(data[: len(data) // 2] if cut else data)
+                self.close_connection = cut
+
+            def _json(self, status: int, body: Any) -> None:
+                self._send(status, json.dumps(body).encode())
 
             def do_POST(self) -> None:
                 request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
@@ -125,35 +130,20 @@ class FakeOllama:
                 if behaviour.drop_every and number % behaviour.drop_every == 0:
                     with fake._lock:
                         fake.counts.dropped += 1
-                    data = json.dumps(reply).encode()
-                    self.send_response(200)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(data)))
-                    self.end_headers()
-                    self.wfile.write(data[: len(data) // 2])  # then the connection closes
-                    self.close_connection = True
+                    self._send(200, json.dumps(reply).encode(), cut=True)
                     return
                 if behaviour.malformed_every and number % behaviour.malformed_every == 0:
                     with fake._lock:
                         fake.counts.malformed += 1
-                    data = b'{"model": "' + request["model"].encode() + b'", "message": {'
-                    self.send_response(200)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(data)))
-                    self.end_headers()
-                    self.wfile.write(data)
+                    self._send(200, b'{"model": "' + request["model"].encode() + b'", "mess')
                     return
                 with fake._lock:
                     fake.counts.answered += 1
                 if request.get("stream", True):
                     lines = [_chunk(request["model"], "answer "),
                              _reply(request["model"], str(number))]
-                    data = b"".join(json.dumps(line).encode() + b"\n" for line in lines)
-                    self.send_response(200)
-                    self.send_header("Content-Type", "application/x-ndjson")
-                    self.send_header("Content-Length", str(len(data)))
-                    self.end_headers()
-                    self.wfile.write(data)
+                    self._send(200, b"".join(json.dumps(line).encode() + b"\n"
+                                             for line in lines), "application/x-ndjson")
                     return
                 self._json(200, reply)
 

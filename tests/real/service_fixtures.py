@@ -41,26 +41,17 @@ model: fake:slow
 instructions: Answer.
 """,
 }
-GRAPHS = {
-    "triage": """name: triage
-nodes:
+_TRIAGE = """nodes:
   classify: {agent: router}
   reply: {agent: replier}
 edges:
   - {from: START, to: classify}
   - {from: classify, to: reply}
   - {from: reply, to: END}
-""",
-    "approved_reply": """name: approved_reply
-nodes:
-  classify: {agent: router}
-  reply: {agent: replier}
-edges:
-  - {from: START, to: classify}
-  - {from: classify, to: reply}
-  - {from: reply, to: END}
-interrupt_before: [reply]
-""",
+"""
+GRAPHS = {  # the same graph, and the same waiting for a person before its reply
+    "triage": "name: triage\n" + _TRIAGE,
+    "approved_reply": "name: approved_reply\n" + _TRIAGE + "interrupt_before: [reply]\n",
 }
 
 
