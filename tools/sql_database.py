@@ -69,21 +69,9 @@ class SQLDatabase:
                 raise InputError(f"database {self.path} does not exist", source=str(self.path),
                                  fix="check the --db path (run ocr-to-sql first for the demo)")
             found = (sqlite_tables(self.path, self.descriptions) if self.is_sqlite
-                     else self._pg_tables())
+                     else pg_tables(self.address, self.descriptions))
             self._tables = self._allowed(found)
         return self._tables
-
-    def _pg_tables(self) -> list[TableInfo]:
-        import psycopg
-
-        try:
-            return pg_tables(self.address.libpq, self.descriptions)
-        except psycopg.OperationalError as exc:
-            reason = (str(exc).strip().splitlines() or ["no reason given"])[0]
-            raise InputError(f"cannot reach {self.address.redacted}: {reason}",
-                             source=self.address.redacted,
-                             fix="start the PostgreSQL server, or check the host, port, user "
-                                 "and password in --db") from exc
 
     def _allowed(self, found: list[TableInfo]) -> list[TableInfo]:
         """The tables generated SQL may read: the allow-list (each must exist), or all of

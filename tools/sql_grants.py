@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from shoal.errors import InputError
 from shoal.memory import DatabaseURL
+from shoal.tools.sql_schema import pg_connect
 
 __all__ = ["grant_reader"]
 
@@ -17,7 +18,6 @@ def grant_reader(owner_url: str | DatabaseURL, role: str, tables: Sequence[str])
     """Create `role` (LOGIN, read-only by default) if it is missing, take every table right
     it had in the public schema, and grant SELECT on `tables`. Run as the tables' owner.
     Returns the statements run. Raises InputError for a table that does not exist."""
-    import psycopg
     from psycopg import sql
 
     address = DatabaseURL.parse(owner_url)
@@ -29,7 +29,7 @@ def grant_reader(owner_url: str | DatabaseURL, role: str, tables: Sequence[str])
                          fix="name the tables the role may read: --tables a,b")
     who = sql.Identifier(role)
     run: list[str] = []
-    with psycopg.connect(address.libpq, autocommit=True) as connection:
+    with pg_connect(address, autocommit=True) as connection:
         present = {row[0] for row in connection.execute(
             "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
         missing = [t for t in tables if t not in present]  # names as stored: case matters

@@ -14,7 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Column", "TableInfo", "match_values", "pg_tables", "sqlite_tables"]
+from shoal.errors import InputError
+from shoal.memory import DatabaseURL
+
+__all__ = ["Column", "TableInfo", "match_values", "pg_connect", "pg_tables", "sqlite_tables"]
 
 _SAMPLES = 2  # values shown per text column
 _ONE_OF = 4  # a text column with at most this many distinct values lists them all
@@ -129,11 +132,23 @@ def sqlite_tables(path: Path, descriptions: Mapping[str, str]) -> list[TableInfo
         connection.close()
 
 
-def pg_tables(libpq: str, descriptions: Mapping[str, str]) -> list[TableInfo]:
-    """The tables of the `public` schema, with COMMENTs, keys and sample values."""
+def pg_connect(address: DatabaseURL, **options: Any) -> Any:
+    """A psycopg connection to `address`; InputError with the fix when the server cannot be
+    reached or refuses the login."""
     import psycopg
 
-    with psycopg.connect(libpq) as connection:
+    try:
+        return psycopg.connect(address.libpq, **options)
+    except psycopg.OperationalError as exc:
+        reason = (str(exc).strip().splitlines() or ["no reason given"])[0]
+        raise InputError(f"cannot reach {address.redacted}: {reason}", source=address.redacted,
+                         fix="start the PostgreSQL server, or check the host, port, user and "
+                             "password in --db") from exc
+
+
+def pg_tables(address: DatabaseURL, descriptions: Mapping[str, str]) -> list[TableInfo]:
+    """The tables of the `public` schema, with COMMENTs, keys and sample values."""
+    with pg_connect(address) as connection:
         connection.read_only = True
         rows = connection.execute(
             "SELECT c.table_name, c.column_name, c.data_type, "
