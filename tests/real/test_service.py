@@ -198,3 +198,45 @@ def test_a_full_queue_answers_429_with_retry_after_and_never_crashes(served: Ser
         thread.join(timeout=30)
     assert [results[n].status_code for n in ("first", "second")] == [200, 200]
     assert httpx.get(f"{served.url}/v1/health").json()["queues"]["fake:slow"]["refused"] == 1
+
+
+def test_shoal_serve_runs_as_a_command_and_refuses_to_start_without_keys(
+        tmp_path: Path) -> None:
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SHOAL_")}
+    env["SHOAL_DATABASE_URL"] = f"sqlite:///{tmp_path / 'memory.db'}"
+    refused = subprocess.run([sys.executable, "-m", "shoal", "serve", "--host", "0.0.0.0"],
+                             env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert refused.returncode == 1 and "no API key is configured" in refused.stderr
+    assert "SHOAL_API_KEYS" in refused.stderr and "Traceback" not in refused.stderr
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    process = subprocess.Popen([sys.executable, "-m", "shoal", "serve", "--port", str(port)],
+                               env={**env, "SHOAL_API_KEYS": "k1,k2"}, cwd=tmp_path,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                health = httpx.get(f"http://127.0.0.1:{port}/v1/health", timeout=1)
+                break
+            except httpx.TransportError:
+                assert process.poll() is None and time.monotonic() < deadline
+                time.sleep(0.1)
+        assert health.json()["auth"] is True
+        agents = httpx.get(f"http://127.0.0.1:{port}/v1/agents",
+                           headers={"Authorization": "Bearer k2"})
+        assert agents.status_code == 200
+        assert "support_router" in {a["name"] for a in agents.json()}  # the packaged agents
+    finally:
+        process.terminate()
+        _, err = process.communicate(timeout=30)
+    # uvicorn shuts down gracefully on SIGTERM (the lifespan closes the session), then ends
+    # with that signal again
+    assert process.returncode in (0, -15) and b"Traceback" not in err, err
