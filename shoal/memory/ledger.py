@@ -111,6 +111,14 @@ class RunLedger:
                          .order_by(col(RunRow.started_at).desc()).limit(1))
             return session.exec(statement).first()
 
+    def calls_of(self, run_ids: Sequence[str]) -> list[CallRow]:
+        """The calls of the runs `run_ids`, oldest first."""
+        if not run_ids:
+            return []
+        with self.db.session() as session:
+            return list(session.exec(select(CallRow).where(col(CallRow.run_id).in_(run_ids))
+                                     .order_by(col(CallRow.created_at))))
+
     def calls(self, run_id: str | None = None) -> list[CallRow]:
         with self.db.session() as session:
             statement = select(CallRow).order_by(col(CallRow.created_at))

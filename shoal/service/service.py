@@ -34,7 +34,7 @@ from shoal.graphs.runner import (
     load_definition,
     run_agent,
 )
-from shoal.memory.costs import load_prices, totals
+from shoal.memory.costs import PriceTable, load_prices, totals
 from shoal.memory.tables import CallRow, RunRow
 from shoal.service.gate import Gate
 from shoal.session import Session
@@ -66,6 +66,7 @@ class Service:
         self._tasks: dict[str, asyncio.Task[RunOutcome]] = {}  # background runs by thread
         self._outcomes: dict[str, RunOutcome] = {}  # the last runs' outcomes, by thread
         self._uploads = tempfile.TemporaryDirectory(prefix="shoal-uploads-")
+        self._prices: PriceTable | None = None  # read on first use
 
     async def __aenter__(self) -> Service:
         return self
@@ -160,8 +161,9 @@ class Service:
                 "cost_usd": self._local_cost(usage.wall_seconds)}
 
     def _local_cost(self, seconds: float) -> float:
-        prices = load_prices(self.session.settings.prices_path())
-        return round(seconds * prices.local.cpu_second_usd, 8)
+        if self._prices is None:
+            self._prices = load_prices(self.session.settings.prices_path())
+        return round(seconds * self._prices.local.cpu_second_usd, 8)
 
     # --- graph runs ---------------------------------------------------------------------
     async def start_run(self, name: str, value: Any, *, thread_id: str | None = None,
@@ -187,8 +189,15 @@ class Service:
         task = asyncio.create_task(self.start_run(name, value, thread_id=thread,
                                                   on_update=on_update))
         self._tasks[thread] = task
-        task.add_done_callback(lambda _: self._tasks.pop(thread, None))
+        task.add_done_callback(lambda done: self._finished(thread, done))
         return thread
+
+    def _finished(self, thread: str, task: asyncio.Task[RunOutcome]) -> None:
+        """A background run ended: the ledger has its status and error (the exception is
+        taken here so it is not reported as never retrieved)."""
+        self._tasks.pop(thread, None)
+        if not task.cancelled():
+            task.exception()
 
     async def resume(self, thread_id: str, decision: Any, *,
                      on_update: OnUpdate | None = None,
@@ -256,10 +265,8 @@ class Service:
 
     def _calls_of(self, run_ids: list[str]) -> dict[str, list[CallRow]]:
         by_run: dict[str, list[CallRow]] = {}
-        wanted = set(run_ids)
-        for call in self.session.ledger.calls():
-            if call.run_id in wanted:
-                by_run.setdefault(call.run_id or "", []).append(call)
+        for call in self.session.ledger.calls_of(run_ids):
+            by_run.setdefault(call.run_id or "", []).append(call)
         return by_run
 
     def _run_row(self, row: RunRow, calls: list[CallRow]) -> dict[str, Any]:
