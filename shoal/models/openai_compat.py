@@ -18,6 +18,7 @@ import httpx
 from shoal.errors import ModelUnavailable
 from shoal.models import openai_wire
 from shoal.models.failures import malformed_reply, redact, transport_error
+from shoal.models.retry import HostLimits, RetryPolicy, Waited, retrying
 from shoal.models.types import ChatRequest, ChatResponse, ModelInfo, StreamChunk
 
 __all__ = ["OpenAICompatChatModel"]
@@ -29,12 +30,17 @@ class OpenAICompatChatModel:
     backend = "openai"
 
     def __init__(
-        self, base_url: str, model: str, *, timeout: float, api_key: str | None = None
+        self, base_url: str, model: str, *, timeout: float, api_key: str | None = None,
+        limits: HostLimits | None = None, retry: RetryPolicy | None = None,
     ) -> None:
+        """Calls wait for a place under `limits` (shared by a session's models of one
+        server); a busy (429/503), dropped or refused call is tried again by `retry`."""
         self.base_url = base_url.rstrip("/")
         self.model = model
         self._timeout = timeout
         self._api_key = api_key
+        self._limits = limits or HostLimits(per_host=4)
+        self._retry = retry or RetryPolicy()
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self._client = httpx.AsyncClient(base_url=self.base_url, timeout=timeout, headers=headers)
 
@@ -49,7 +55,8 @@ class OpenAICompatChatModel:
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
             raise ModelUnavailable(
                 f"no server answers at {self.base_url} ({type(exc).__name__})",
-                model=self.name, fix="start the server, or correct the base URL in the model URI",
+                model=self.name, retryable=True,
+                fix="start the server, or correct the base URL in the model URI",
             ) from exc
         except httpx.TransportError as exc:
             raise transport_error(exc, model=self.name, server=self.base_url,
@@ -100,31 +107,43 @@ class OpenAICompatChatModel:
     async def chat(self, request: ChatRequest) -> ChatResponse:
         payload = openai_wire.request_payload(request, model=self.model, stream=False)
         started = time.perf_counter()
-        response = await self._send("POST", "/chat/completions", payload)
-        await self._raise_for_status(response)
-        body = self._json(response.text, response.status_code)
-        if not isinstance(body, dict):
-            raise malformed_reply(f"a JSON {type(body).__name__}, not an object",
-                                  model=self.name, server=self.base_url)
-        return openai_wire.response_from_body(body, model=self.name,
-                                              wall_seconds=time.perf_counter() - started)
+        waited = Waited()
+
+        async def once() -> dict[str, Any]:
+            response = await self._send("POST", "/chat/completions", payload)
+            await self._raise_for_status(response)
+            body = self._json(response.text, response.status_code)
+            if not isinstance(body, dict):
+                raise malformed_reply(f"a JSON {type(body).__name__}, not an object",
+                                      model=self.name, server=self.base_url)
+            return body
+
+        async with self._limits.slot(self.base_url, waited):
+            body = await retrying(self._retry, once, retryable=lambda e: e.retryable,
+                                  waited=waited)
+        answer = openai_wire.response_from_body(body, model=self.name,
+                                                wall_seconds=time.perf_counter() - started)
+        usage = answer.usage.model_copy(update={"queue_seconds": waited.queue_seconds,
+                                                "retries": waited.retries})
+        return answer.model_copy(update={"usage": usage})
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[StreamChunk]:
         payload = openai_wire.request_payload(request, model=self.model, stream=True)
         started = time.perf_counter()
         assembler = openai_wire.StreamAssembler(model=self.name)
-        response = await self._send("POST", "/chat/completions", payload, stream=True)
-        try:
-            await self._raise_for_status(response)
-            async with self._errors():
-                async for line in response.aiter_lines():
-                    data = line.removeprefix("data:").strip()
-                    if not line.startswith("data:") or not data or data == "[DONE]":
-                        continue
-                    if text := assembler.feed(self._json(data)):
-                        yield StreamChunk(text=text)
-        finally:
-            await response.aclose()
+        async with self._limits.slot(self.base_url):  # held until the stream ends
+            response = await self._send("POST", "/chat/completions", payload, stream=True)
+            try:
+                await self._raise_for_status(response)
+                async with self._errors():
+                    async for line in response.aiter_lines():
+                        data = line.removeprefix("data:").strip()
+                        if not line.startswith("data:") or not data or data == "[DONE]":
+                            continue
+                        if text := assembler.feed(self._json(data)):
+                            yield StreamChunk(text=text)
+            finally:
+                await response.aclose()
         wall = time.perf_counter() - started
         yield StreamChunk(text="", response=assembler.response(wall_seconds=wall))
 

@@ -81,7 +81,9 @@ def open_model(uri: str, settings: Settings | None = None,
                               fix="write openai:http://127.0.0.1:8080/v1#my-model")
         key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
         return OpenAICompatChatModel(base_url, model, timeout=settings.request_timeout,
-                                     api_key=key)
+                                     api_key=key,
+                                     limits=limits or HostLimits(settings.host_max_parallel),
+                                     retry=RetryPolicy(attempts=settings.retry_attempts))
     if scheme == "langchain":
         raise ConfigError(f"{uri} is a LangChain model: it is built in Python, not opened by "
                           "name", fix="give it to the session: Session(models={"

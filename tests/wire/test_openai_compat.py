@@ -12,6 +12,7 @@ from pytest_httpserver import HTTPServer
 from shoal.errors import ContextLengthError, ModelResponseError, ModelUnavailable
 from shoal.models import ChatOptions, ChatRequest, Message
 from shoal.models.openai_compat import OpenAICompatChatModel
+from shoal.models.retry import RetryPolicy
 
 
 def completion(content: str) -> dict[str, Any]:
@@ -93,13 +94,16 @@ async def test_a_dropped_keep_alive_connection_is_retried_once() -> None:
 
     server = await asyncio.start_server(serve, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
-    model = OpenAICompatChatModel(f"http://127.0.0.1:{port}/v1", "qwen", timeout=10)
+    model = OpenAICompatChatModel(f"http://127.0.0.1:{port}/v1", "qwen", timeout=10,
+                                  retry=RetryPolicy(attempts=3, base_seconds=0.01))
     try:
         response = await model.chat(ChatRequest(messages=(Message.user("hi"),)))
         assert response.text == "again" and connections == 2
-        connections = -10  # every connection from here on drops: the second failure surfaces
-        with pytest.raises(ModelResponseError, match="stopped answering"):
+        assert response.usage.retries == 0  # the resend on a fresh connection is no retry
+        connections = -100  # every connection from here on drops: each try sends twice, then
+        with pytest.raises(ModelResponseError, match="stopped answering"):  # the error surfaces
             await model.chat(ChatRequest(messages=(Message.user("hi"),)))
+        assert connections == -100 + 2 * 3
     finally:
         await model.aclose()
         server.close()
@@ -142,3 +146,27 @@ async def _plain(httpserver: HTTPServer) -> Any:
     httpserver.expect_oneshot_request("/v1/chat/completions").respond_with_json(
         completion("yo"))
     return await model_at(httpserver).chat(ChatRequest(messages=(Message.user("hi"),)))
+
+
+async def test_a_busy_server_is_asked_again_and_a_refusal_is_not(httpserver: HTTPServer) -> None:
+    busy = {"error": {"code": 503, "message": "Loading model", "type": "unavailable_error"}}
+    for _ in range(2):
+        httpserver.expect_ordered_request("/v1/chat/completions").respond_with_json(
+            busy, status=503)
+    httpserver.expect_ordered_request("/v1/chat/completions").respond_with_json(
+        completion("ready"))
+    model = OpenAICompatChatModel(httpserver.url_for("/v1"), "qwen", timeout=10,
+                                  retry=RetryPolicy(attempts=4, base_seconds=0.01))
+    try:
+        response = await model.chat(ChatRequest(messages=(Message.user("hi"),)))
+        assert response.text == "ready" and response.usage.retries == 2
+        assert response.usage.queue_seconds > 0
+        httpserver.check_assertions()
+        httpserver.clear()
+        httpserver.expect_request("/v1/chat/completions").respond_with_json(
+            {"error": {"message": "invalid api key"}}, status=401)
+        with pytest.raises(ModelUnavailable, match="refused"):
+            await model.chat(ChatRequest(messages=(Message.user("hi"),)))
+        assert len(httpserver.log) == 1  # a refused key is not asked again
+    finally:
+        await model.aclose()
