@@ -99,8 +99,9 @@ class Settings(BaseSettings):
         default=900.0, gt=0, description="seconds a server may take for a model's first call, "
         "which loads it (Ollama); later calls get request_timeout")
     host_max_parallel: int = Field(
-        default=4, gt=0, description="requests in flight to one Ollama server from this "
-        "process; more wait their turn (match OLLAMA_NUM_PARALLEL + OLLAMA_MAX_QUEUE)")
+        default=4, gt=0, description="requests in flight to one model server (Ollama, "
+        "OpenAI-compatible) from this process; more wait their turn (for Ollama, match "
+        "OLLAMA_NUM_PARALLEL + OLLAMA_MAX_QUEUE)")
     retry_attempts: int = Field(
         default=6, gt=0, description="tries of a call the server refused as busy (429/503) or "
         "dropped, with jittered exponential backoff")

@@ -12,7 +12,6 @@ blocks on SQL.
 from __future__ import annotations
 
 import asyncio
-import random
 import threading
 import weakref
 from collections.abc import Callable, Iterator, Sequence
@@ -28,18 +27,22 @@ from sqlmodel import Session, SQLModel
 from shoal.errors import ConfigError
 from shoal.memory.tables import table_of
 from shoal.memory.url import DatabaseURL
+from shoal.models.retry import RetryPolicy, retrying
 
 __all__ = ["Database"]
 
 _BUSY_TIMEOUT_MS = 30_000
-_TRANSACTION_TRIES = 5
+# up to 5 tries, pauses uniform in [0, 0.05 * 2**retry] s
+_TRANSACTIONS = RetryPolicy(attempts=5, base_seconds=0.05, cap_seconds=1.0)
 _CONFLICT_STATES = ("40001", "40P01")  # PostgreSQL: serialization failure, deadlock
 P = ParamSpec("P")
 R = TypeVar("R")
 
 
-def _in_the_way(exc: DBAPIError) -> bool:
+def _in_the_way(exc: Exception) -> bool:
     """Did this fail only because a concurrent transaction was in the way?"""
+    if not isinstance(exc, DBAPIError):
+        return False
     state = getattr(exc.orig, "sqlstate", None)
     return state in _CONFLICT_STATES or "database is locked" in str(exc.orig)
 
@@ -97,14 +100,8 @@ class Database:
         because another writer was in the way (a PostgreSQL serialization failure or deadlock,
         SQLite still locked after its busy timeout) was rolled back: it runs again, after a
         short jittered pause, a few times before the error reaches the caller."""
-        for attempt in range(_TRANSACTION_TRIES):
-            try:
-                return await asyncio.to_thread(work, *args, **kwargs)
-            except DBAPIError as exc:
-                if attempt + 1 == _TRANSACTION_TRIES or not _in_the_way(exc):
-                    raise
-                await asyncio.sleep(random.uniform(0, 0.05 * 2 ** attempt))
-        raise AssertionError("unreachable: the loop returns or raises")
+        return await retrying(_TRANSACTIONS, lambda: asyncio.to_thread(work, *args, **kwargs),
+                              retryable=_in_the_way)
 
     def _connect(self) -> Engine:
         from shoal.memory.migrations import migrate

@@ -26,7 +26,7 @@ from shoal.models.failures import (
     transport_error,
 )
 from shoal.models.ollama_store import find_ollama_gguf
-from shoal.models.retry import HostLimits, RetryPolicy, Waited, retrying
+from shoal.models.retry import HostLimits, RetryPolicy
 from shoal.models.types import (
     ChatRequest,
     ChatResponse,
@@ -135,12 +135,12 @@ class OllamaChatModel:
             self._fallback = self._local_fallback(gguf)
         return self._fallback
 
-    def _retryable(self, exc: ModelError) -> bool:
+    def _retryable(self, exc: Exception) -> bool:
         """Busy (429/503), dropped, or unreachable (it may be restarting): worth another try,
         unless the server is unreachable and the local store can answer instead."""
         if isinstance(exc, ModelUnavailable) and _unreachable_cause(exc):
             return self._fallback_for(exc) is None
-        return exc.retryable
+        return isinstance(exc, ModelError) and exc.retryable
 
     def _kwargs(self, request: ChatRequest) -> dict[str, Any]:
         kwargs: dict[str, Any] = {
@@ -231,22 +231,17 @@ class OllamaChatModel:
 
     async def _chat(self, request: ChatRequest) -> ChatResponse:
         started = time.perf_counter()
-        waited = Waited()
 
         async def once() -> ollama.ChatResponse:
             client = self._client if self._warm else self._cold
             async with self._errors():
                 return await client.chat(**self._kwargs(request), stream=False)
 
-        async with self._limits.slot(self.host, waited):
-            reply = await retrying(self._retry, once, retryable=self._retryable,
-                                   waited=waited)
+        reply, waited = await self._limits.call(self.host, self._retry, once,
+                                                retryable=self._retryable)
         self._warm = True
-        response = self._response(reply, reply.message.content or "",
-                                  time.perf_counter() - started)
-        usage = response.usage.model_copy(update={"queue_seconds": waited.queue_seconds,
-                                                  "retries": waited.retries})
-        return response.model_copy(update={"usage": usage})
+        return waited.stamp(self._response(reply, reply.message.content or "",
+                                           time.perf_counter() - started))
 
     def _response(self, reply: ollama.ChatResponse, text: str, wall: float) -> ChatResponse:
         calls = tuple(

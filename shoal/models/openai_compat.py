@@ -15,10 +15,10 @@ from typing import Any
 
 import httpx
 
-from shoal.errors import ModelUnavailable
+from shoal.errors import ModelError, ModelUnavailable
 from shoal.models import openai_wire
 from shoal.models.failures import malformed_reply, redact, transport_error
-from shoal.models.retry import HostLimits, RetryPolicy, Waited, retrying
+from shoal.models.retry import HostLimits, RetryPolicy
 from shoal.models.types import ChatRequest, ChatResponse, ModelInfo, StreamChunk
 
 __all__ = ["OpenAICompatChatModel"]
@@ -107,7 +107,6 @@ class OpenAICompatChatModel:
     async def chat(self, request: ChatRequest) -> ChatResponse:
         payload = openai_wire.request_payload(request, model=self.model, stream=False)
         started = time.perf_counter()
-        waited = Waited()
 
         async def once() -> dict[str, Any]:
             response = await self._send("POST", "/chat/completions", payload)
@@ -118,14 +117,11 @@ class OpenAICompatChatModel:
                                       model=self.name, server=self.base_url)
             return body
 
-        async with self._limits.slot(self.base_url, waited):
-            body = await retrying(self._retry, once, retryable=lambda e: e.retryable,
-                                  waited=waited)
-        answer = openai_wire.response_from_body(body, model=self.name,
-                                                wall_seconds=time.perf_counter() - started)
-        usage = answer.usage.model_copy(update={"queue_seconds": waited.queue_seconds,
-                                                "retries": waited.retries})
-        return answer.model_copy(update={"usage": usage})
+        body, waited = await self._limits.call(
+            self.base_url, self._retry, once,
+            retryable=lambda e: isinstance(e, ModelError) and e.retryable)
+        return waited.stamp(openai_wire.response_from_body(
+            body, model=self.name, wall_seconds=time.perf_counter() - started))
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[StreamChunk]:
         payload = openai_wire.request_payload(request, model=self.model, stream=True)

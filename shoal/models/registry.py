@@ -54,6 +54,8 @@ def open_model(uri: str, settings: Settings | None = None,
     shared by every model given the same object (a Session's). Raises ConfigError for a
     malformed URI or unknown pack."""
     settings = settings or load_settings()
+    limits = limits or HostLimits(settings.host_max_parallel)  # the HTTP backends'
+    retry = RetryPolicy(attempts=settings.retry_attempts)
     scheme, rest = _split(uri)
     if scheme == "pack":
         get_pack(rest)  # unknown names fail now, not at the first call
@@ -68,9 +70,7 @@ def open_model(uri: str, settings: Settings | None = None,
             rest, host=settings.ollama_host, num_ctx=settings.n_ctx,
             timeout=settings.request_timeout, store=settings.ollama_models_dir,
             local_fallback=lambda gguf: _embedded(f"gguf:{gguf}", lambda: gguf, settings),
-            load_timeout=settings.first_load_timeout,
-            limits=limits or HostLimits(settings.host_max_parallel),
-            retry=RetryPolicy(attempts=settings.retry_attempts),
+            load_timeout=settings.first_load_timeout, limits=limits, retry=retry,
         )
     if scheme == "openai":
         from shoal.models.openai_compat import OpenAICompatChatModel
@@ -81,9 +81,7 @@ def open_model(uri: str, settings: Settings | None = None,
                               fix="write openai:http://127.0.0.1:8080/v1#my-model")
         key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
         return OpenAICompatChatModel(base_url, model, timeout=settings.request_timeout,
-                                     api_key=key,
-                                     limits=limits or HostLimits(settings.host_max_parallel),
-                                     retry=RetryPolicy(attempts=settings.retry_attempts))
+                                     api_key=key, limits=limits, retry=retry)
     if scheme == "langchain":
         raise ConfigError(f"{uri} is a LangChain model: it is built in Python, not opened by "
                           "name", fix="give it to the session: Session(models={"

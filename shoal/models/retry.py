@@ -1,12 +1,14 @@
-"""How an HTTP backend behaves when its server is busy: a bound on requests in flight per host,
-and retries of what a later attempt can fix (the server said it is busy: 429/503; the
-connection failed or dropped before an answer), with full-jitter exponential backoff and a cap.
+"""Trying again what a later attempt can fix, with full-jitter exponential backoff and a cap
+(`retrying`): the one retry mechanism, for model servers and for database transactions.
+
+An HTTP backend also bounds its requests in flight per host (`HostLimits`), and retries what
+the server said was busy (429/503) or a connection that failed or dropped before an answer.
 Everything else (a malformed reply, a missing model, a context overflow) fails at once with
 its own error and fix.
 
     limits = HostLimits(per_host=4)            # one per Session: every model of a host shares it
-    async with limits.slot(host) as waited:    # seconds spent waiting for a place
-        response = await retrying(policy, call, retryable=is_busy)
+    reply, waited = await limits.call(host, policy, send, retryable=lambda e: e.retryable)
+    response = waited.stamp(response)          # queue seconds and retries into its usage
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from shoal.errors import ModelError
+from shoal.models.types import ChatResponse
 
 __all__ = ["HostLimits", "RetryPolicy", "Waited", "retrying"]
 
@@ -45,15 +47,21 @@ class Waited:
     queue_seconds: float = 0.0
     retries: int = 0
 
+    def stamp(self, response: ChatResponse) -> ChatResponse:
+        """`response` with these waits in its usage."""
+        usage = response.usage.model_copy(update={"queue_seconds": self.queue_seconds,
+                                                  "retries": self.retries})
+        return response.model_copy(update={"usage": usage})
+
 
 async def retrying(policy: RetryPolicy, call: Callable[[], Awaitable[T]], *,
-                   retryable: Callable[[ModelError], bool], waited: Waited | None = None) -> T:
-    """`call()`, tried again after a retryable ModelError until `policy.attempts` are spent;
-    the last error is raised as it is (its type and fix intact)."""
+                   retryable: Callable[[Exception], bool], waited: Waited | None = None) -> T:
+    """`call()`, tried again after an error `retryable` accepts until `policy.attempts` are
+    spent; the last error is raised as it is (its type and fix intact)."""
     for retry in range(policy.attempts):
         try:
             return await call()
-        except ModelError as exc:
+        except Exception as exc:
             if retry + 1 >= policy.attempts or not retryable(exc):
                 raise
             pause = policy.delay(retry)
@@ -73,6 +81,14 @@ class HostLimits:
             raise ValueError("per_host must be >= 1")
         self.per_host = per_host
         self._hosts: dict[str, asyncio.Semaphore] = {}
+
+    async def call(self, host: str, policy: RetryPolicy, send: Callable[[], Awaitable[T]], *,
+                   retryable: Callable[[Exception], bool]) -> tuple[T, Waited]:
+        """`send()` once a place at `host` is free, retried by `policy`; its result and how
+        long it waited."""
+        waited = Waited()
+        async with self.slot(host, waited):
+            return await retrying(policy, send, retryable=retryable, waited=waited), waited
 
     @asynccontextmanager
     async def slot(self, host: str, waited: Waited | None = None) -> AsyncIterator[None]:
