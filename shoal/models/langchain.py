@@ -3,8 +3,9 @@ ChatOpenAI, ...) as a Shoal backend behind the ChatModel seam. The one module im
 langchain-core on the model side (the `langchain` extra).
 
     from langchain_ollama import ChatOllama
-    model = LangChainChatModel(ChatOllama(model="qwen2.5-coder:0.5b"), name="lc:qwen")
-    async with Session(models={"lc:qwen": model}) as session: ...   # agents: model: lc:qwen
+    model = LangChainChatModel(ChatOllama(model="qwen2.5-coder:0.5b"), name="langchain:qwen")
+    async with Session(models={"langchain:qwen": model}) as session: ...
+    # agents name it: model: langchain:qwen
 
 Sampling settings (temperature, max_tokens) are the LangChain model's own, set when it is
 built; `stop` and tools are passed per call. A JSON-schema output is not grammar-enforced
@@ -69,7 +70,7 @@ class LangChainChatModel:
         try:
             reply = await runnable.ainvoke([_message(m) for m in request.messages],
                                            stop=list(request.options.stop) or None)
-        except (ConnectionError, TimeoutError, OSError) as exc:
+        except OSError as exc:  # ConnectionError, TimeoutError and the like
             raise ModelUnavailable(f"{self._name} is unreachable: {exc}", model=self._name,
                                    fix="check the server behind the LangChain model") from exc
         except Exception as exc:  # a LangChain integration raises its own error types
