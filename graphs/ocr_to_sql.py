@@ -44,7 +44,7 @@ from shoal.tools.ocr import DocumentReader, Engine, OcrLimits
 
 __all__ = ["DocState", "DocumentKind", "OcrToSqlDeps", "build_ocr_to_sql", "decide_review",
            "document_kind", "document_record", "ocr_to_sql_definition", "ocr_to_sql_spec",
-           "run_documents"]
+           "reviews_at", "run_documents"]
 
 DocumentKind = Literal["receipt", "invoice", "other"]
 # An amount as documents print it (12.50, 1.234,56, 1 234,56): a text without one is no
@@ -211,13 +211,18 @@ def document_record(state: DocState) -> dict[str, Any]:
             "error": state.get("error"), "problems": state.get("problems") or None}
 
 
+def reviews_at(session: Session, db_url: str) -> Reviews:
+    """The review rows of the documents database `db_url` (a user's: not migrated)."""
+    return Reviews(DocumentStore(session.database(db_url, migrate=False)))
+
+
 async def decide_review(session: Session, db_url: str, document: str,
                         decision: ReviewDecision) -> tuple[str, str]:
     """Resume the paused run of the document under review whose id starts with `document`
     with a person's `decision`; its full sha256 and status after. InputError when the id
     matches no waiting document or it was decided already (nothing changes)."""
     parse_fix(decision.fix)  # a mistyped value is refused before anything runs
-    reviews = Reviews(DocumentStore(session.database(db_url, migrate=False)))
+    reviews = reviews_at(session, db_url)
     row, review = await reviews.store.db.offload(reviews.find, document)
     if review.decision is not None:
         raise InputError(f"document {row.sha256[:12]} ({row.file_name}) was "

@@ -24,10 +24,9 @@ Id = Annotated[str, typer.Argument(help="the document id (the start of its sha25
 
 
 def _reviews(session: Session, db: str) -> Any:
-    from shoal.tools.document_review import Reviews
-    from shoal.tools.document_store import DocumentStore
+    from shoal.graphs.ocr_to_sql import reviews_at
 
-    return Reviews(DocumentStore(session.database(db, migrate=False)))
+    return reviews_at(session, db)
 
 
 @app.command("list")

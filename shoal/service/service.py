@@ -315,11 +315,9 @@ class Service:
                 "model": state.get("writer"), "error": state.get("error")}
 
     async def reviews(self) -> list[dict[str, Any]]:
-        from shoal.tools.document_review import Reviews
-        from shoal.tools.document_store import DocumentStore
+        from shoal.graphs.ocr_to_sql import reviews_at
 
-        reviews = Reviews(DocumentStore(self.session.database(self.config.db_url,
-                                                              migrate=False)))
+        reviews = reviews_at(self.session, self.config.db_url)
         pending = await reviews.store.db.offload(reviews.pending)
         return [{"id": d.sha256[:12], "sha256": d.sha256, "file": d.file_name,
                  "type": d.doc_type, "status": d.status, "problems": d.problems,
