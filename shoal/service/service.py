@@ -101,9 +101,6 @@ class Service:
                 await stack.enter_async_context(self.gate(model).admit())
             yield
 
-    def _first_model(self, agent: Agent[Any]) -> str:
-        return agent.spec.model or self.session.settings.default_model
-
     # --- catalog ------------------------------------------------------------------------
     def agents(self) -> list[dict[str, Any]]:
         """The agents on the settings' search path, with their input and output schemas."""
@@ -142,7 +139,7 @@ class Service:
     # --- agents -------------------------------------------------------------------------
     async def invoke_agent(self, name: str, value: Any) -> dict[str, Any]:
         agent = self.agent(name)
-        async with self._admitted([self._first_model(agent)]):
+        async with self._admitted([agent.chain()[0]]):
             result = await run_agent(agent, value, self.session)
         return self._agent_answer(name, result)
 
@@ -181,13 +178,11 @@ class Service:
                                          on_token=on_token)
         return self._keep(outcome)
 
-    def start_background(self, name: str, value: Any, *, on_update: OnUpdate | None = None
-                         ) -> str:
+    def start_background(self, name: str, value: Any) -> str:
         """Start a run and return its thread id at once; `run_status` follows it."""
         self.definition(name)  # an unknown graph is refused now, not in the background
         thread = uuid.uuid4().hex
-        task = asyncio.create_task(self.start_run(name, value, thread_id=thread,
-                                                  on_update=on_update))
+        task = asyncio.create_task(self.start_run(name, value, thread_id=thread))
         self._tasks[thread] = task
         task.add_done_callback(lambda done: self._finished(thread, done))
         return thread
@@ -215,15 +210,17 @@ class Service:
         return self._keep(outcome)
 
     def _graph_models(self, name: str) -> list[str]:
-        if name in PIPELINES:
-            return [self.session.settings.default_model]
-        spec_files = config_files(self.session.settings, "agents")
+        """The first models of a YAML graph's agents, whose queues its run waits for; a
+        pipeline or a graph built in Python (`module:function`) waits for the default model."""
         from shoal.graphs.spec import load_graph_spec
 
-        spec = load_graph_spec(find_config(self.session.settings, "graphs", name))
-        models = [load_agent_spec(spec_files[a]).model or self.session.settings.default_model
-                  for a in spec.agent_names() if a in spec_files]
-        return models
+        settings = self.session.settings
+        if name in PIPELINES or ":" in name:
+            return [settings.default_model]
+        spec_files = config_files(settings, "agents")
+        spec = load_graph_spec(find_config(settings, "graphs", name))
+        return [load_agent_spec(spec_files[a]).model or settings.default_model
+                for a in spec.agent_names() if a in spec_files]
 
     def _keep(self, outcome: RunOutcome) -> RunOutcome:
         self._outcomes[outcome.thread_id] = outcome
@@ -295,7 +292,7 @@ class Service:
         from shoal.graphs.ocr_to_sql import document_record, ocr_to_sql_definition, run_documents
 
         definition = ocr_to_sql_definition(self.session, db_url=self.config.db_url)
-        async with self._admitted([self._first_model(definition.deps.extractor)]):
+        async with self._admitted([definition.deps.extractor.chain()[0]]):
             states = await run_documents(paths, definition, self.session)
         return [document_record(state) for state in states]
 
@@ -305,7 +302,7 @@ class Service:
 
         definition = self.definition("text_to_sql")
         talk = Conversation(self.session.database(), conversation) if conversation else None
-        async with self._admitted([self._first_model(definition.deps.writer)]):
+        async with self._admitted([definition.deps.writer.chain()[0]]):
             state = await ask(definition, question, ledger=self.session.ledger,
                               conversation=talk)
         return {"question": question, "answer": state.get("summary"), "sql": state.get("sql"),

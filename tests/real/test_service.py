@@ -240,3 +240,11 @@ def test_shoal_serve_runs_as_a_command_and_refuses_to_start_without_keys(
     # uvicorn shuts down gracefully on SIGTERM (the lifespan closes the session), then ends
     # with that signal again
     assert process.returncode in (0, -15) and b"Traceback" not in err, err
+
+
+def test_a_graph_built_in_python_runs_by_its_import_path(served: Served) -> None:
+    started = httpx.post(f"{served.url}/v1/graphs/tests.real.graph_fixtures:effects/runs",
+                         headers=served.headers, json={"input": {"thread": "py-1"}})
+    assert started.status_code == 200, started.text
+    assert started.json()["status"] == "finished"
+    assert started.json()["state"]["value"]["done"] == ["a", "b", "c", "d"]
