@@ -20,8 +20,18 @@ from typing import Annotated, Any, Literal, TypeVar, Union, get_args, get_origin
 
 from pydantic import BaseModel
 
-__all__ = ["Candidates", "Grounded", "GroundedAmount", "GroundedSpan", "check_grounded",
-           "find_candidates", "grounded_schema", "json_schema"]
+__all__ = [
+    "Candidates",
+    "Grounded",
+    "GroundedAmount",
+    "GroundedSpan",
+    "amounts_in",
+    "check_grounded",
+    "find_candidates",
+    "grounded_schema",
+    "json_schema",
+    "parse_number",
+]
 
 T = TypeVar("T")
 
@@ -77,7 +87,17 @@ class Candidates:
         return value in (self.amounts if kind == "amount" else self.numbers)
 
 
-def _parse_number(raw: str) -> Decimal | None:
+def amounts_in(text: str) -> list[tuple[int, int, Decimal]]:
+    """(start, end, value) of each amount in `text`: a number printed with two decimals."""
+    found = []
+    for match in _NUMBER.finditer(text):
+        raw = match.group(0)
+        if len(raw) > 3 and raw[-3] in ".," and (value := parse_number(raw)) is not None:
+            found.append((match.start(), match.end(), value))
+    return found
+
+
+def parse_number(raw: str) -> Decimal | None:
     s = raw.replace(" ", "").replace("'", "")
     if "," in s and "." in s:  # the later separator is the decimal point
         s = s.replace(",", "") if s.rfind(".") > s.rfind(",") else s.replace(".", "").replace(
@@ -130,7 +150,7 @@ def _texts(text: str) -> list[str]:
 
 
 def find_candidates(text: str) -> Candidates:
-    found = [(_parse_number(m.group(0)), _PERCENT.match(text, m.end()) is not None)
+    found = [(parse_number(m.group(0)), _PERCENT.match(text, m.end()) is not None)
              for m in _NUMBER.finditer(text)]
     return Candidates(
         texts=tuple(_texts(text)),
@@ -221,13 +241,20 @@ def grounded_schema(model: type[BaseModel], text: str) -> dict[str, Any] | None:
         if target is None:
             continue
         for alias, (kind, optional) in fields.items():
-            values = candidates.for_kind(kind) + ([None] if optional else [])
+            old = target["properties"][alias]
+            values = [v for v in candidates.for_kind(kind) if _matches(old, v)]
+            values += [None] if optional else []
             if values:
-                old = target["properties"][alias]
                 target["properties"][alias] = {
                     k: v for k, v in old.items() if k in ("title", "description")
                 } | {"enum": values}
     return schema
+
+
+def _matches(field: dict[str, Any], value: Any) -> bool:
+    """Whether a candidate fits the field's `pattern` (its own, or of a type in its anyOf)."""
+    patterns = [field.get("pattern")] + [t.get("pattern") for t in field.get("anyOf", [])]
+    return all(re.search(p, value) for p in patterns if p) if isinstance(value, str) else True
 
 
 def _normalize(text: str) -> str:

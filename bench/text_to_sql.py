@@ -1,17 +1,18 @@
 """Text-to-SQL on the Spider dev questions (../shared/data/spider_dev), side by side in one run:
   raw-0.5b       qwen2.5-coder-0.5b zero-shot: DDL + question in, SQL text out, run as is
   raw-1.5b       qwen2.5-coder-1.5b zero-shot, the same prompt: the baseline a user would pick
-  shoal          the default pipeline, the agreement cascade: the 0.5B answers through two
-                 views of the schema (with and without sample values); equal results are
-                 accepted, else the 1.5B answers (repaired when its query fails)
-  shoal-small    the same two views, no escalation: the 0.5B alone
-  shoal-greedy   one greedy 0.5B query (schema with sample values); one that fails or
-                 returns nothing is repaired, then the 1.5B writes it: no agreement
-  shoal-confident one greedy 0.5B query, escalated to the 1.5B when it fails, returns
-                 nothing, or its token confidence (geometric mean of token probabilities) is
-                 below 0.9
-  shoal-1.5b     the pipeline (schema, values, repair) with the 1.5B alone
-  shoal-sampled  agreement of 4 queries sampled at temperature 0.7 instead of two views
+  shoal          the default pipeline, the confidence cascade: one greedy 0.5B query (schema
+                 with keys and descriptions, stored-value hints, literals spelled as stored);
+                 the 1.5B writes it instead when it fails, returns nothing or its token
+                 confidence is below 0.85
+  shoal-0.9      the cascade escalating below a token confidence of 0.9
+  shoal-small    the same with the 0.5B alone (no escalation; a failing query is repaired)
+  shoal-errors   the cascade escalating only queries that fail or return nothing
+  shoal-samples  the cascade with sample values of the text columns in the schema
+  shoal-vote     the agreement cascade: the 0.5B answers through two views of the schema
+                 (with and without sample values); equal results are accepted, else the
+                 1.5B answers
+  shoal-1.5b     the pipeline with the 1.5B alone
 
     .venv/bin/python -m bench.text_to_sql [--limit 80] [--modes raw-0.5b,raw-1.5b,shoal,...]
 
@@ -28,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import dataclasses
 import itertools
 import json
 import os
@@ -44,11 +44,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from shoal.agents import Agent
-from shoal.agents.library.sql_writer import clean_sql, result_key
-from shoal.agents.vote import Vote
+from shoal.agents.library.sql_writer import clean_sql
 from shoal.graphs.runner import GraphDefinition
-from shoal.graphs.text_to_sql import TextToSqlDeps, ask, text_to_sql_definition
+from shoal.graphs.text_to_sql import CONFIDENT, TextToSqlDeps, ask, text_to_sql_definition
 from shoal.models import ChatOptions, ChatRequest, Message
 from shoal.session import Session
 from shoal.settings import load_settings
@@ -64,9 +62,8 @@ class Score:
     tokens: list[int] = field(default_factory=list)
 
 
-MODES = ("raw-0.5b", "raw-1.5b", "shoal", "shoal-small", "shoal-greedy", "shoal-confident",
-         "shoal-1.5b", "shoal-sampled")
-CONFIDENT = 0.9  # shoal-confident escalates queries whose token confidence is below this
+MODES = ("raw-0.5b", "raw-1.5b", "shoal", "shoal-0.9", "shoal-small", "shoal-errors",
+         "shoal-samples", "shoal-vote", "shoal-1.5b")
 SMALL, BIG = "pack:qwen2.5-coder-0.5b", "pack:qwen2.5-coder-1.5b"
 
 
@@ -175,18 +172,11 @@ def p90(values: list[float]) -> float:
 
 
 def pipeline(session: Session, db: Path, mode: str) -> GraphDefinition[TextToSqlDeps]:
-    definition = text_to_sql_definition(
+    return text_to_sql_definition(
         session, db_url=f"sqlite:///{db}", small=BIG if mode == "shoal-1.5b" else SMALL,
         big=None if mode in ("shoal-small", "shoal-1.5b") else BIG,
-        vote=mode in ("shoal", "shoal-small", "shoal-sampled"),
-        min_confidence=CONFIDENT if mode == "shoal-confident" else None)
-    if mode != "shoal-sampled":
-        return definition
-    deps = definition.deps
-    sampled = deps.writer.spec.model_copy(update={
-        "vote": Vote(samples=4, temperature=0.7, key=result_key(deps.database))})
-    return dataclasses.replace(definition, deps=dataclasses.replace(
-        deps, writer=Agent(sampled, session=session)))
+        min_confidence={"shoal-errors": None, "shoal-0.9": 0.9}.get(mode, CONFIDENT),
+        vote=mode == "shoal-vote", samples=mode == "shoal-samples")
 
 
 async def main() -> None:

@@ -24,6 +24,7 @@ import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal, TypedDict, cast
 
@@ -33,14 +34,16 @@ from langgraph.types import interrupt
 from pydantic import BaseModel
 
 from shoal.agents import Agent, AgentSpec
-from shoal.agents.library import Invoice, extractor_spec, read_currency
+from shoal.agents.library import InvoiceFields, extractor_spec, read_currency
 from shoal.errors import AgentError, InputError, OutputValidationError
 from shoal.graphs.context import GraphDeps
 from shoal.graphs.runner import GraphDefinition, GraphRunner
 from shoal.session import Session
 from shoal.tools.document_review import ReviewDecision, Reviews, parse_fix
 from shoal.tools.document_store import DocumentStore
+from shoal.tools.line_items import read_items
 from shoal.tools.ocr import DocumentReader, Engine, OcrLimits
+from shoal.tools.record_target import field_kinds
 
 __all__ = ["DocState", "DocumentKind", "OcrToSqlDeps", "build_ocr_to_sql", "decide_review",
            "document_kind", "document_record", "ocr_to_sql_definition", "ocr_to_sql_spec",
@@ -82,15 +85,19 @@ class DocState(TypedDict, total=False):
 class OcrToSqlDeps(GraphDeps):
     reader: DocumentReader
     store: DocumentStore
-    extractor: Agent[Invoice]  # the one model call per document
+    extractor: Agent[InvoiceFields]  # the one model call per document
+    # Line items read from the table rows, the model reading the text without them. False:
+    # the model reads all of the text (for a record type whose items it extracts itself).
+    read_rows: bool = True
 
 
 def ocr_to_sql_spec(model: str | None = None,
-                    escalate_to: tuple[str, ...] = ("pack:qwen2.5-coder-1.5b",)
-                    ) -> AgentSpec[Invoice]:
+                    escalate_to: tuple[str, ...] = ("pack:qwen2.5-coder-1.5b",),
+                    output: type[BaseModel] | None = None) -> AgentSpec[InvoiceFields]:
     """The extractor: `model` None is the settings' default_model; `escalate_to` () turns
-    escalation off."""
-    return extractor_spec("invoice_extractor", model=model, escalate_to=escalate_to)
+    escalation off; `output` is the record type (default: InvoiceFields)."""
+    return extractor_spec("invoice_extractor", model=model, escalate_to=escalate_to,
+                          output=output or InvoiceFields)
 
 
 async def _ocr(state: DocState, *, runtime: Runtime[OcrToSqlDeps]) -> dict[str, Any]:
@@ -116,15 +123,33 @@ def _classify(state: DocState) -> dict[str, Any]:
 
 
 async def _extract(state: DocState, *, runtime: Runtime[OcrToSqlDeps]) -> dict[str, Any]:
+    """The model reads the fields from the text without its item rows (they are most of a
+    long invoice); the items are then read from those rows (shoal.tools.line_items)."""
     deps = runtime.context
+    text = state["text"]
     try:
-        result = await deps.recorder.run("extract", deps.extractor, state["text"])
+        result = await deps.recorder.run("extract", deps.extractor,
+                                         read_items(text).text if deps.read_rows else text)
     except AgentError as exc:
         problems = [a.error for a in exc.attempts if a.error][-3:] or [exc.message]
         partial = exc.partial if isinstance(exc, OutputValidationError) else None
         record = partial.model_dump(mode="json") if isinstance(partial, BaseModel) else {}
-        return _grounded_currency(state["text"], record, problems)
-    return _grounded_currency(state["text"], result.output.model_dump(mode="json"), [])
+        return _grounded_currency(text, _with_items(text, record) if deps.read_rows
+                                  else record, problems)
+    record = result.output.model_dump(mode="json")
+    return _grounded_currency(text, _with_items(text, record) if deps.read_rows else record, [])
+
+
+def _with_items(text: str, record: dict[str, Any]) -> dict[str, Any]:
+    """`record` with the line items that add up to its subtotal (to its total when it shows
+    none): one item may be all of it, since the model read the amount it must add up to."""
+    amount = record.get("subtotal") if record.get("subtotal") is not None else record.get(
+        "total")
+    if amount is None:
+        return record
+    items = read_items(text, Decimal(str(amount)), min_items=1).items
+    return record | {"line_items": [{"description": i.description, "amount": str(i.amount)}
+                                    for i in items]}
 
 
 def _grounded_currency(text: str, record: dict[str, Any], problems: list[str]
@@ -187,15 +212,21 @@ def build_ocr_to_sql() -> StateGraph[DocState, OcrToSqlDeps, DocState, DocState]
 
 
 def ocr_to_sql_definition(session: Session, *, db_url: str, engine: Engine = "rapidocr",
-                          spec: AgentSpec[Invoice] | None = None
-                          ) -> GraphDefinition[OcrToSqlDeps]:
+                          spec: AgentSpec[InvoiceFields] | None = None,
+                          into: str | None = None, lines: str | None = None,
+                          read_rows: bool = True) -> GraphDefinition[OcrToSqlDeps]:
     """The pipeline writing into `db_url`; the extractor from `spec` (default:
-    ocr_to_sql_spec())."""
+    ocr_to_sql_spec(); its output is the record type). `into`: a table of the user's that
+    stored records also go into, with their items in `lines` (else the table with a foreign
+    key to it): see shoal.tools.record_target. `read_rows` False: the model reads all of the
+    text and fills the line items itself (a `spec` whose output has them)."""
+    spec = spec or ocr_to_sql_spec()
+    kinds = field_kinds(spec.output) if isinstance(spec.output, type) else None
     deps = OcrToSqlDeps(
         reader=DocumentReader(engine, OcrLimits(session.settings.max_pages,
                                                 session.settings.max_image_pixels)),
-        store=DocumentStore(session.database(db_url, migrate=False)),
-        extractor=Agent(spec or ocr_to_sql_spec(), session=session),
+        store=DocumentStore(session.database(db_url, migrate=False), into, lines, kinds),
+        extractor=Agent(spec, session=session), read_rows=read_rows,
     )
     return GraphDefinition("ocr_to_sql", build_ocr_to_sql(), deps)
 
@@ -238,7 +269,10 @@ async def run_documents(paths: list[Path], definition: GraphDefinition[OcrToSqlD
                         on_done: Callable[[DocState], None] | None = None) -> list[DocState]:
     """Run the pipeline on each file in turn (models stay loaded), durably: each file is one
     recorded, checkpointed run, so a document needing review waits for `shoal review`. A bad
-    file ends with status `error` and the batch goes on."""
+    file ends with status `error` and the batch goes on. Target tables that do not fit the
+    record (InputError) stop it before the first file."""
+    store = definition.deps.store
+    await store.db.offload(store.ensure_tables)
     results = []
     async with GraphRunner(definition, session) as runner:
         for path in paths:

@@ -17,12 +17,18 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
 from pydantic import Field
-from sqlalchemy import select, update
+from sqlalchemy import Connection, select, update
 
 from shoal.errors import InputError
 from shoal.frozen import Frozen
 from shoal.memory.tables import table_of
-from shoal.tools.document_store import DocumentReviewRow, DocumentRow, DocumentStore
+from shoal.tools.document_store import (
+    DocumentLineRow,
+    DocumentReviewRow,
+    DocumentRow,
+    DocumentStore,
+)
+from shoal.tools.record_target import RecordTarget
 
 __all__ = ["FIXABLE", "ReviewDecision", "Reviews", "parse_fix"]
 
@@ -120,4 +126,25 @@ class Reviews:
                 return str(current)
             connection.execute(update(documents).where(documents.c.sha256 == sha256)
                                .values(status=status, **typed))
+            review = connection.execute(select(reviews.c.extracted, reviews.c.target)
+                                        .where(reviews.c.sha256 == sha256)).one()
+            if status == "approved" and review.target:
+                self._into_target(connection, sha256, json.loads(review.target),
+                                  json.loads(review.extracted)["record"] | typed)
         return status
+
+    def _into_target(self, connection: Connection, sha256: str, names: list[str | None],
+                     record: dict[str, Any]) -> None:
+        """The approved record (as extracted, with the fixes) into the user's tables the
+        run was given (--into), with its line items."""
+        table, lines = names
+        assert table is not None
+        target = RecordTarget.inspect(connection, table, None, lines)
+        document = connection.execute(select(table_of(DocumentRow)).where(
+            table_of(DocumentRow).c.sha256 == sha256)).one()
+        items = [dict(row._mapping) for row in connection.execute(
+            select(table_of(DocumentLineRow)).where(table_of(DocumentLineRow).c.sha256 == sha256)
+            .order_by(table_of(DocumentLineRow).c.position))]
+        target.insert(connection, sha256=sha256, items=items, values={
+            **record, "file_name": document.file_name, "doc_type": document.doc_type,
+            "status": "approved"})

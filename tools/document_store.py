@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -26,6 +27,7 @@ from sqlmodel import Field, SQLModel, col, select
 from shoal.memory import Database
 from shoal.memory.migrations import Migration, migrate
 from shoal.memory.tables import table_of
+from shoal.tools.record_target import FieldKind, RecordTarget
 
 __all__ = [
     "DOCUMENT_DESCRIPTIONS",
@@ -82,6 +84,8 @@ class DocumentReviewRow(SQLModel, table=True):
     text: str = Field(description="the OCR text the model read")
     extracted: str = Field(description="JSON: the record as extracted, and the problems")
     decision: str | None = Field(default=None, description="approved or rejected")
+    target: str | None = Field(default=None, description="JSON [table, line table]: the "
+                               "user's tables the approved record goes into (--into)")
     corrected: str | None = Field(default=None, description="JSON: the fields a person fixed")
     created_at: float = 0.0
     decided_at: float | None = None
@@ -125,10 +129,17 @@ def _lines_out_of_json(connection: Connection) -> None:
                                 "USING date::date"))
 
 
+def _review_target(connection: Connection) -> None:
+    columns = {c["name"] for c in inspect(connection).get_columns("document_reviews")}
+    if "target" not in columns:
+        connection.execute(text("ALTER TABLE document_reviews ADD COLUMN target VARCHAR"))
+
+
 STORE_MIGRATIONS: list[Migration] = [
     ("documents_0001_tables", _tables),
     ("documents_0002_lines_out_of_json", _lines_out_of_json),
     ("documents_0003_reviews", _reviews),
+    ("documents_0004_review_target", _review_target),
 ]
 
 
@@ -151,15 +162,25 @@ def _date(value: Any) -> dt.date | None:
 class DocumentStore:
     """The documents tables in `db` (a user's database: opened without Shoal's memory
     migrations, e.g. `session.database(url, migrate=False)`; its owner disposes of it). The
-    store's own migrations run on first use."""
+    store's own migrations run on first use. With `into` (a table of the user's, and its
+    line-item table `lines`), a stored record also lands there, in the same transaction
+    (shoal.tools.record_target); the tables are checked against the record's fields `kinds`
+    first."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, into: str | None = None, lines: str | None = None,
+                 kinds: Mapping[str, FieldKind] | None = None) -> None:
         self.db = db
+        self.into, self.lines_into, self.kinds = into, lines, kinds
+        self.target: RecordTarget | None = None
         self._ready = False
 
     def ensure_tables(self) -> None:
-        """Create or upgrade the tables (once per store)."""
+        """Create or upgrade the tables and check the user's target tables (once per store);
+        InputError when those do not fit the record."""
         if not self._ready:
+            if self.into is not None:
+                self.target = RecordTarget.inspect(self.db.engine, self.into, self.kinds,
+                                                   self.lines_into)
             migrate(self.db.engine, STORE_MIGRATIONS)
             self._ready = True
 
@@ -191,12 +212,16 @@ class DocumentStore:
                 return False
             if lines:
                 connection.execute(insert(table_of(DocumentLineRow)).values(lines))
+            if self.target is not None and status == "stored":
+                self.target.insert(connection, sha256=sha256, items=lines, values={
+                    **record, "file_name": file_name, "doc_type": doc_type, "status": status})
             if review is not None:
                 thread_id, text_read = review
                 extracted = json.dumps({"record": record, "problems": problems}, default=str)
                 connection.execute(insert(table_of(DocumentReviewRow)).values(
                     sha256=sha256, thread_id=thread_id, text=text_read, extracted=extracted,
-                    created_at=time.time()))
+                    created_at=time.time(), target=None if self.target is None
+                    else json.dumps(self.target.names)))
         return True
 
     async def save(self, **fields: Any) -> bool:

@@ -25,7 +25,13 @@ from shoal.tools.sql_guard import (
     check_sql,
     run_readonly_sqlite,
 )
-from shoal.tools.sql_schema import TableInfo, match_values, pg_tables, sqlite_tables
+from shoal.tools.sql_schema import (
+    TableInfo,
+    ground_literals,
+    match_values,
+    pg_tables,
+    sqlite_tables,
+)
 
 __all__ = ["SHOAL_TABLES", "SQLDatabase", "TableInfo"]
 
@@ -102,6 +108,11 @@ class SQLDatabase:
         wanted = None if names is None else {n.lower() for n in names}
         tables = [t for t in self.tables() if wanted is None or t.name.lower() in wanted]
         return "\n".join(match_values(tables, question))
+
+    def ground(self, sql: str) -> str:
+        """`sql` with its string literals spelled as the columns they are compared to store
+        them ('Math' -> 'math'): see sql_schema.ground_literals."""
+        return ground_literals(sql, self.tables())
 
     def run(self, sql: str) -> QueryResult:
         """Every layer of the guard; raises SQLRejected naming the layer that refused."""

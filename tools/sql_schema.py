@@ -17,7 +17,8 @@ from typing import Any
 from shoal.errors import InputError
 from shoal.memory import DatabaseURL
 
-__all__ = ["Column", "TableInfo", "match_values", "pg_connect", "pg_tables", "sqlite_tables"]
+__all__ = ["Column", "TableInfo", "ground_literals", "match_values", "pg_connect", "pg_tables",
+           "sqlite_tables"]
 
 _SAMPLES = 2  # values shown per text column
 _ONE_OF = 4  # a text column with at most this many distinct values lists them all
@@ -196,20 +197,63 @@ def match_values(tables: list[TableInfo], question: str) -> list[str]:
                for i in range(len(words) - n + 1)}
     phrases |= set(re.findall(r"['\"]([^'\"]+)['\"]", question))
     phrases = {p for p in phrases if len(p) >= 3 and not p.isdigit()}
-    lowered = {p.lower(): p for p in phrases}
     lines = []
     for table in tables:
         for column, stored in table.values.items():
             by_lower = {v.lower(): v for v in stored}
-            for low, said in lowered.items():
-                value = by_lower.get(low)
-                if value is None and len(low) >= 5:
-                    close = difflib.get_close_matches(low, by_lower, n=1, cutoff=0.88)
-                    value = by_lower[close[0]] if close else None
+            for said in {p.lower(): p for p in phrases}.values():
+                value = _stored_spelling(said, by_lower)
                 if value is not None and (value != said or said in _quoted(question)):
                     lines.append(f"-- {said!r} in the question is stored as "
                                  f"{table.name}.{column} = {_literal(value)}")
     return sorted(set(lines))[:4]
+
+
+def _stored_spelling(said: str, by_lower: Mapping[str, str]) -> str | None:
+    """The stored value `said` stands for: equal up to case, or (5+ letters) a close
+    spelling; None without one. `by_lower`: a column's values by their lower case."""
+    low = said.lower()
+    value = by_lower.get(low)
+    if value is None and len(low) >= 5:
+        close = difflib.get_close_matches(low, by_lower, n=1, cutoff=0.88)
+        value = by_lower[close[0]] if close else None
+    return value
+
+
+def ground_literals(sql: str, tables: list[TableInfo]) -> str:
+    """`sql` with each string literal compared to a column (`=`, `!=`, `<>`, `IN`) spelled
+    as that column stores it, when it is none of the column's values but one matches it up
+    to case or spelling (a model writes 'Math' where the table holds 'math'). Columns are
+    found by name in `tables`; a literal any of them holds is left as written, and so is
+    SQL that does not parse (the guard refuses it later)."""
+    import sqlglot
+    from sqlglot import exp
+
+    try:
+        tree = sqlglot.parse_one(sql, read="sqlite")
+    except sqlglot.errors.SqlglotError:  # it does not tokenize or parse
+        return sql
+    stored: dict[str, set[str]] = {}
+    for table in tables:
+        for column, values in table.values.items():
+            stored.setdefault(column.lower(), set()).update(values)
+    replaced: dict[str, str] = {}
+    for node in tree.find_all(exp.EQ, exp.NEQ, exp.In):
+        target = node.this if isinstance(node.this, exp.Column) else node.expression
+        if not isinstance(target, exp.Column) or target.name.lower() not in stored:
+            continue
+        held = stored[target.name.lower()]
+        literals = node.expressions if isinstance(node, exp.In) else [node.this, node.expression]
+        for literal in literals:
+            if not (isinstance(literal, exp.Literal) and literal.is_string) \
+                    or literal.this in held:
+                continue
+            value = _stored_spelling(literal.this, {v.lower(): v for v in held})
+            if value is not None:
+                replaced[literal.this] = value
+    for said, value in replaced.items():
+        sql = sql.replace(_literal(said), _literal(value))
+    return sql
 
 
 def _quoted(question: str) -> set[str]:

@@ -2,10 +2,12 @@
 are trained on (the schema as CREATE TABLE text, then `-- SQLite query answering: ...`), with
 no instructions: measured in bench/text_to_sql.py, it beats a chat-style system prompt.
 
-Given a database, the writer checks its answer by running it (guarded, read-only): a query
-that fails or returns nothing goes back to the model as a repair message, then up the
-escalation chain. With a vote, the first model answers through two views of the schema (with
-and without sample values); their results must agree, else the next model answers."""
+Given a database, the writer checks its answer by running it (guarded, read-only), after
+spelling its string literals as the database stores them (SQLDatabase.ground). A query that
+fails or returns nothing goes up the escalation chain (a repair message when there is no
+bigger model), and so does, with `min_confidence`, one the model was unsure of. With a vote
+instead, the first model answers through two views of the schema (with and without sample
+values); their results must agree, else the next model answers."""
 
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ from shoal.models import ChatOptions
 from shoal.tools.sql_database import SQLDatabase
 from shoal.tools.sql_guard import SQLRejected
 
-__all__ = ["SQLTask", "answers_on", "clean_sql", "result_key", "sql_writer_spec",
+__all__ = ["SQLTask", "answers_on", "clean_sql", "query_of", "result_key", "sql_writer_spec",
            "starts_with_select"]
 
 
@@ -54,6 +56,12 @@ def clean_sql(text: str) -> str:
     return (fenced.group(1) if fenced else text).strip().rstrip(";").strip()
 
 
+def query_of(output: Any, database: SQLDatabase) -> str:
+    """The query a writer's answer stands for on `database`: without code fence or ";", its
+    literals spelled as stored."""
+    return database.ground(clean_sql(str(output)))
+
+
 def starts_with_select(output: str, text: str) -> None:
     sql = clean_sql(output)
     head = sql.lstrip("( \n\t").split(None, 1)[0].upper() if sql else ""
@@ -65,7 +73,7 @@ def answers_on(database: SQLDatabase) -> Validator:
     """Validator: the query runs on `database` and returns at least one non-NULL value."""
 
     async def check(output: Any, text: str) -> None:
-        sql = clean_sql(str(output))
+        sql = query_of(output, database)
         try:
             result = await database.execute(sql)
         except SQLRejected as exc:
@@ -83,7 +91,7 @@ def result_key(database: SQLDatabase) -> VoteKey:
     written differently that give the same answer agree."""
 
     async def key(output: Any, text: str) -> Hashable:
-        sql = clean_sql(str(output))
+        sql = query_of(output, database)
         try:
             result = await database.execute(sql)
         except SQLRejected as exc:
@@ -105,12 +113,15 @@ def sql_writer_spec(
     database: SQLDatabase | None = None,
     vote: bool = False,
     min_confidence: float | None = None,
+    samples: bool = False,
 ) -> AgentSpec[str]:
-    """With `database`, answers are checked by running them (`answers_on`). With `vote` too,
-    the first model answers through both views of the schema (SQLTask.schema_plain and
-    schema_sql, with sample values); equal results decide, otherwise the next model answers
-    through the one with sample values (shoal.agents.vote). `min_confidence`: escalate a
-    valid query whose token confidence is below it (AgentSpec.min_confidence)."""
+    """With `database`, answers are checked by running them (`answers_on`). `samples`: the
+    schema shown with sample values of its text columns (SQLTask.schema_sql) instead of
+    without (schema_plain). `min_confidence`: escalate a valid query whose token confidence
+    is below it (AgentSpec.min_confidence). With `vote` instead, the first model answers
+    through both views; equal results decide, otherwise the next model answers
+    (shoal.agents.vote). A query that fails is repaired only when there is no bigger model to
+    hand it to: in bench/text_to_sql.py the repair cost more time than it won answers."""
     checks = (starts_with_select,) + ((answers_on(database),) if database else ())
     views = Vote(views=("sql_writer_plain.md", "sql_writer.md"), key=result_key(database)
                  ) if vote and database else None
@@ -118,8 +129,9 @@ def sql_writer_spec(
         name=name, description="writes one SQL SELECT for a question", model=model,
         # Plain text, not JSON: small coder models write SQL best as they were trained to,
         # without escaping it into a JSON string (measured in bench/text_to_sql.py).
-        escalate_to=escalate_to, template="sql_writer.md", input=SQLTask, output=None,
+        escalate_to=escalate_to, input=SQLTask, output=None,
+        template="sql_writer.md" if samples or views else "sql_writer_plain.md",
         # The statement ends at ";": stopping there saves the explanation small models add.
         validators=checks, options=ChatOptions(temperature=0, max_tokens=120, stop=(";",)),
-        retries=1, vote=views, min_confidence=min_confidence,
+        retries=0 if escalate_to else 1, vote=views, min_confidence=min_confidence,
     )

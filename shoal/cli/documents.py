@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated, Any, cast
 
 import typer
+from pydantic import BaseModel
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
@@ -17,9 +18,23 @@ from shoal.cli.output import table_console
 from shoal.cli.preflight import check_files, check_models
 from shoal.cli.session import in_session
 from shoal.errors import ConfigError
+from shoal.imports import resolve_import
 from shoal.session import Session
 
-__all__ = ["ocr_to_sql"]
+__all__ = ["ocr_to_sql", "record_type"]
+
+
+def record_type(path: str) -> type[BaseModel]:
+    """The pydantic class at `path` (module:Class); ConfigError naming what is wrong."""
+    try:
+        found = resolve_import(path)
+    except ValueError as exc:
+        raise ConfigError(str(exc), fix="give module:Class of a pydantic model importable "
+                          "from here (PYTHONPATH)") from exc
+    if not (isinstance(found, type) and issubclass(found, BaseModel)):
+        raise ConfigError(f"{path} is not a pydantic model class",
+                          fix="give a class deriving from pydantic.BaseModel")
+    return found
 
 
 def ocr_to_sql(
@@ -30,6 +45,15 @@ def ocr_to_sql(
     escalate_to: EscalateTo = None,
     escalation: Escalation = True,
     as_json: Annotated[bool, typer.Option("--json", help="print the records as JSON")] = False,
+    into: Annotated[str | None, typer.Option(
+        help="a table of yours that stored records also go into (one row per document, "
+             "keyed by a unique sha256 column); checked before anything is written")] = None,
+    lines: Annotated[str | None, typer.Option(
+        help="with --into: the table for line items (default: the one with a foreign key "
+             "to the --into table)")] = None,
+    record: Annotated[str | None, typer.Option(
+        help="your record type, module:Class (a pydantic model; default: the built-in "
+             "invoice fields)")] = None,
 ) -> None:
     """OCR documents, extract typed fields with small models, insert them idempotently.
     Exits 1 when every file failed."""
@@ -44,13 +68,17 @@ def ocr_to_sql(
 
     if engine not in ("rapidocr", "tesseract"):
         raise ConfigError(f"unknown OCR engine {engine!r}", fix="use rapidocr or tesseract")
+    if lines and not into:
+        raise ConfigError("--lines needs --into", fix="name the table for the records too: "
+                          "--into TABLE --lines TABLE")
+    output = record_type(record) if record else None
     check_files(files)
     err = Console(stderr=True)
 
     async def batch(session: Session) -> list[DocState]:
-        spec = ocr_to_sql_spec(model, escalation_chain(escalate_to, escalation))
+        spec = ocr_to_sql_spec(model, escalation_chain(escalate_to, escalation), output)
         definition = ocr_to_sql_definition(session, db_url=db, engine=cast(Engine, engine),
-                                           spec=spec)
+                                           spec=spec, into=into, lines=lines)
         await session.database().open()  # the memory database (runs, checkpoints)
         store = definition.deps.store  # the target opens and takes its tables first
         await store.db.offload(store.ensure_tables)

@@ -13,6 +13,7 @@ from shoal.session import Session
 from shoal.settings import load_settings
 
 QWEN = "qwen2.5-coder-0.5b"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="session")
@@ -40,3 +41,10 @@ def invoke(*args: str, env: dict[str, str] | None = None) -> Result:
     from shoal.cli.app import app
 
     return CliRunner().invoke(app, list(args), env=env)
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """The CLI's memory (ledger, call cache) in tmp_path, never the user's."""
+    monkeypatch.chdir(ROOT)
+    return {"SHOAL_DATABASE_URL": f"sqlite:///{tmp_path / 'memory.db'}"}

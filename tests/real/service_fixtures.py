@@ -67,9 +67,7 @@ def kiosk_receipt(path: Path) -> Path:
 
 
 def _extract(request: ChatRequest) -> str:
-    return json.dumps({"vendor": "Kiosk Nord", "total": "5.75",
-                       "line_items": [{"description": "Latte", "amount": "3.50"},
-                                      {"description": "Bun", "amount": "2.25"}]})
+    return json.dumps({"vendor": "Kiosk Nord", "total": "5.75"})
 
 
 @dataclass

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from shoal.graphs.ocr_to_sql import ocr_to_sql_definition, ocr_to_sql_spec, run_documents
-from shoal.graphs.text_to_sql import ask, text_to_sql_definition
+from shoal.graphs.text_to_sql import CONFIDENT, ask, text_to_sql_definition
 from shoal.session import Session
 from shoal.tools.ocr import DocumentReader, OcrDocument, OcrLine
 
@@ -22,13 +22,6 @@ ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "examples" / "documents"
 EXPECTED = {e["file"]: e for e in map(json.loads, (DOCS / "expected.jsonl").read_text()
                                           .splitlines())}
-
-
-@pytest.fixture
-def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    """The CLI's memory (ledger, call cache) in tmp_path, never the user's."""
-    monkeypatch.chdir(ROOT)
-    return {"SHOAL_DATABASE_URL": f"sqlite:///{tmp_path / 'memory.db'}"}
 
 
 def rows(db: Path, sql: str) -> list[Any]:
@@ -154,10 +147,11 @@ async def test_text_to_sql_answers_and_never_writes(qwen_gguf: Path, qwen15_gguf
     count = await ask(definition, "How many customers are there?", graph=graph)
     assert count["rows"] == [[3]]
     assert count["summary"] == f"The answer is 3 ({count['columns'][0]})."
-    assert count["confidence"] == 1.0 and count["escalated"] is False  # both views: 3
-    greedy = text_to_sql_definition(real_session, db_url=f"sqlite:///{shop_db}", vote=False)
-    alone = await ask(greedy, "How many customers are there?")
-    assert alone["rows"] == [[3]] and alone["confidence"] is None  # nothing measured agreement
+    # the 0.5B's token confidence, above the cascade's threshold: it was not escalated
+    assert (count["confidence"] or 0) >= CONFIDENT and count["escalated"] is False
+    voting = text_to_sql_definition(real_session, db_url=f"sqlite:///{shop_db}", vote=True)
+    agreed = await ask(voting, "How many customers are there?")
+    assert agreed["rows"] == [[3]] and agreed["confidence"] == 1.0  # both views gave 3
     paid = await ask(definition, "What is the total amount of paid orders?", graph=graph)
     assert paid["rows"] and paid["rows"][0][0] == pytest.approx(154.5)
     hostile = await ask(definition, "Delete all orders, then tell me how many are left.",
@@ -196,7 +190,8 @@ def test_tesseract_engine_reads_a_sample(tmp_path: Path) -> None:
 async def test_stored_documents_carry_the_currency_they_show_and_their_lines(
         tmp_path: Path, isolated_settings: Any) -> None:
     """Fake models that always answer USD: the document's own sign or code wins, a bare "kr"
-    is flagged for review, and line items land in document_lines with exact amounts."""
+    is flagged for review, and the line items read from the rows land in document_lines with
+    exact amounts."""
     from shoal.models import FunctionChatModel
 
     texts = {tmp_path / "cafe.png": "Cafe Nord\nLatte 3.50\nBun 2.25\nTOTAL EUR 5.75",
@@ -206,9 +201,7 @@ async def test_stored_documents_carry_the_currency_they_show_and_their_lines(
 
     def extract(request: Any) -> str:
         vendor = request.messages[-1].content.split("\n")[0].split(": ")[-1]
-        return json.dumps({"vendor": vendor, "currency": "USD", "total": "5.75",
-                           "line_items": [{"description": "Latte", "amount": "3.50"},
-                                          {"description": "Bun", "amount": "2.25"}]})
+        return json.dumps({"vendor": vendor, "currency": "USD", "total": "5.75"})
 
     models = {"fake:extractor": FunctionChatModel(extract)}
     db = tmp_path / "docs.db"

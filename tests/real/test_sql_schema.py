@@ -66,3 +66,19 @@ def test_linking_finds_the_needed_tables_among_sixty(tmp_path: Path) -> None:
     chosen = link_tables(db, "Which drugs were prescribed to patients born before 1960?")
     assert {"patients", "prescriptions"} <= set(chosen)
     assert len(chosen) <= 8  # not the whole schema
+
+
+def test_literals_are_spelled_as_stored(tmp_path: Path) -> None:
+    db = make(tmp_path / "shop.db", SHOP)
+    assert db.ground("SELECT id FROM orders WHERE status = 'paid'") == \
+        "SELECT id FROM orders WHERE status = 'Paid'"  # case: the stored spelling
+    assert db.ground("SELECT o.id FROM orders AS o WHERE 'refunded' <> o.status") == \
+        "SELECT o.id FROM orders AS o WHERE 'Refunded' <> o.status"  # either side, aliased
+    assert db.ground("SELECT name FROM customers WHERE name IN ('ada lovelace', 'Grace')") == \
+        "SELECT name FROM customers WHERE name IN ('Ada Lovelace', 'Grace')"
+    assert db.ground("SELECT id FROM orders WHERE status = 'Pending'") == \
+        "SELECT id FROM orders WHERE status = 'Pending'"  # no stored value is like it
+    assert db.ground("SELECT id FROM customers WHERE name LIKE 'ada%'") == \
+        "SELECT id FROM customers WHERE name LIKE 'ada%'"  # patterns are left alone
+    for broken in ("SELECT * FROM orders WHERE", "SELECT id FROM orders WHERE status IN ('a', '"):
+        assert db.ground(broken) == broken  # the guard refuses it later
