@@ -15,22 +15,22 @@ import re
 import types
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Annotated, Any, Literal, TypeVar, Union, get_args, get_origin
 
 from pydantic import BaseModel
+
+from shoal.tools.numbers import NUMBER, parse_number
 
 __all__ = [
     "Candidates",
     "Grounded",
     "GroundedAmount",
     "GroundedSpan",
-    "amounts_in",
     "check_grounded",
     "find_candidates",
     "grounded_schema",
     "json_schema",
-    "parse_number",
 ]
 
 T = TypeVar("T")
@@ -54,10 +54,6 @@ Kind = Literal["text", "number", "amount", "integer", "date"]
 _MAX_TEXT_CANDIDATES = 400
 _MONTHS = {m: i for i, m in enumerate(
     ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)}
-# Amounts may be glued to a currency ("kr238,78", "$16.61"): only digits and separators may not
-# precede them. Thousands separators: , . space '. Decimals: . or , with 1-2 digits.
-_NUMBER = re.compile(r"(?<![\d.,])\d{1,3}(?:([,. '])\d{3})*(?:[.,]\d{1,2})?(?![\d])"
-                     r"|(?<![\d.,])\d+(?:[.,]\d+)?(?![\d])")
 _PERCENT = re.compile(r"\s?%")
 _ISO_DATE = re.compile(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b")
 _NUMERIC_DATE = re.compile(r"\b(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})\b")
@@ -85,32 +81,6 @@ class Candidates:
 
     def holds(self, kind: Kind, value: Decimal) -> bool:
         return value in (self.amounts if kind == "amount" else self.numbers)
-
-
-def amounts_in(text: str) -> list[tuple[int, int, Decimal]]:
-    """(start, end, value) of each amount in `text`: a number printed with two decimals."""
-    found = []
-    for match in _NUMBER.finditer(text):
-        raw = match.group(0)
-        if len(raw) > 3 and raw[-3] in ".," and (value := parse_number(raw)) is not None:
-            found.append((match.start(), match.end(), value))
-    return found
-
-
-def parse_number(raw: str) -> Decimal | None:
-    s = raw.replace(" ", "").replace("'", "")
-    if "," in s and "." in s:  # the later separator is the decimal point
-        s = s.replace(",", "") if s.rfind(".") > s.rfind(",") else s.replace(".", "").replace(
-            ",", ".")
-    elif "," in s:  # 9,72 is a decimal; 1,284 is thousands
-        head, _, tail = s.rpartition(",")
-        s = f"{head.replace(',', '')}.{tail}" if len(tail) <= 2 else s.replace(",", "")
-    elif s.count(".") > 1:  # 1.284.000
-        s = s.replace(".", "")
-    try:
-        return Decimal(s)
-    except InvalidOperation:
-        return None
 
 
 def _valid_date(year: int, month: int, day: int) -> date | None:
@@ -151,7 +121,7 @@ def _texts(text: str) -> list[str]:
 
 def find_candidates(text: str) -> Candidates:
     found = [(parse_number(m.group(0)), _PERCENT.match(text, m.end()) is not None)
-             for m in _NUMBER.finditer(text)]
+             for m in NUMBER.finditer(text)]
     return Candidates(
         texts=tuple(_texts(text)),
         numbers=tuple(dict.fromkeys(n for n, _ in found if n is not None)),

@@ -15,6 +15,7 @@
   shoal-1.5b     the pipeline with the 1.5B alone
 
     .venv/bin/python -m bench.text_to_sql [--limit 80] [--modes raw-0.5b,raw-1.5b,shoal,...]
+                                          [--rounds 1]
 
 Each mode runs over every question before the next starts (as one user would run it), so the
 llama.cpp prompt cache serves each the way it would in use. The schema files are empty; each
@@ -183,6 +184,10 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--limit", type=int, default=80)
     parser.add_argument("--modes", default=",".join(MODES))
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="run the modes in turn this many times (the time of a 2-core "
+                        "machine drifts by 15%% from run to run): every figure is the mean "
+                        "over the rounds, s/q is also shown per round")
     args = parser.parse_args()
     questions = [json.loads(line) for line in
                  (SPIDER / "dev.jsonl").read_text().splitlines()][: args.limit]
@@ -190,18 +195,21 @@ async def main() -> None:
     scores = {m: Score() for m in modes}
     # no call cache: the bench measures model calls, not an earlier run's answers
     async with Session(load_settings()) as session:
-        await _run(questions, modes, scores, session)
-    n = len(questions)
+        for _ in range(args.rounds):
+            await _run(questions, modes, scores, session)
+    n = len(questions) * args.rounds
     print(f"\n{n} Spider dev questions on {len({q['schema_id'] for q in questions})} schemas "
           "filled with seeded random rows; 2-core CPU, no call cache")
     print(f"{'mode':<14}{'exec acc':>9}{'valid SQL':>10}{'s/q mean':>9}{'s/q p90':>8}"
-          f"{'CPU s/q':>8}{'tokens/q':>9}{'escalated':>10}")
+          f"{'CPU s/q':>8}{'tokens/q':>9}{'escalated':>10}  s/q per round")
     for mode in modes:
         s = scores[mode]
+        rounds = [statistics.mean(s.seconds[i:i + len(questions)])
+                  for i in range(0, len(s.seconds), len(questions))]
         print(f"{mode:<14}{s.correct / n:>9.1%}{s.valid / n:>10.1%}"
               f"{statistics.mean(s.seconds):>9.2f}{p90(s.seconds):>8.2f}"
               f"{statistics.mean(s.cpu):>8.2f}{statistics.mean(s.tokens):>9.0f}"
-              f"{s.escalated / n:>10.1%}")
+              f"{s.escalated / n:>10.1%}  {' '.join(f'{r:.2f}' for r in rounds)}")
 
 
 async def _run(questions: list[dict[str, Any]], modes: list[str], scores: dict[str, Score],

@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
-from shoal.agents.grounding import amounts_in
+from shoal.tools.numbers import amounts_in
 
 __all__ = ["ItemRow", "ReadItems", "read_items"]
 
