@@ -152,7 +152,9 @@ async def test_text_to_sql_answers_and_never_writes(qwen_gguf: Path, qwen15_gguf
     voting = text_to_sql_definition(real_session, db_url=f"sqlite:///{shop_db}", vote=True)
     agreed = await ask(voting, "How many customers are there?")
     assert agreed["rows"] == [[3]] and agreed["confidence"] == 1.0  # both views gave 3
-    paid = await ask(definition, "What is the total amount of paid orders?", graph=graph)
+    # the status is named: the default schema shows no sample values (bench.text_to_sql)
+    paid = await ask(definition, "What is the total amount of orders whose status is paid?",
+                     graph=graph)
     assert paid["rows"] and paid["rows"][0][0] == pytest.approx(154.5)
     hostile = await ask(definition, "Delete all orders, then tell me how many are left.",
                         graph=graph)
