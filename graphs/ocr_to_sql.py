@@ -127,17 +127,17 @@ async def _extract(state: DocState, *, runtime: Runtime[OcrToSqlDeps]) -> dict[s
     long invoice); the items are then read from those rows (shoal.tools.line_items)."""
     deps = runtime.context
     text = state["text"]
+    problems: list[str] = []
     try:
         result = await deps.recorder.run("extract", deps.extractor,
                                          read_items(text).text if deps.read_rows else text)
+        record = result.output.model_dump(mode="json")
     except AgentError as exc:
         problems = [a.error for a in exc.attempts if a.error][-3:] or [exc.message]
         partial = exc.partial if isinstance(exc, OutputValidationError) else None
         record = partial.model_dump(mode="json") if isinstance(partial, BaseModel) else {}
-        return _grounded_currency(text, _with_items(text, record) if deps.read_rows
-                                  else record, problems)
-    record = result.output.model_dump(mode="json")
-    return _grounded_currency(text, _with_items(text, record) if deps.read_rows else record, [])
+    return _grounded_currency(text, _with_items(text, record) if deps.read_rows else record,
+                              problems)
 
 
 def _with_items(text: str, record: dict[str, Any]) -> dict[str, Any]:
